@@ -1,0 +1,22 @@
+// Reconnect delays: exponential growth with full jitter, so agents that lost the server together do not come
+// back together (the thundering herd after an outage).
+
+/** Tunables of the reconnect backoff. */
+export interface BackoffOptions {
+  /** Upper bound of the first retry's window. */
+  baseMs: number;
+  /** The window stops growing here. */
+  capMs: number;
+}
+
+/** 1 s doubling up to 10 min: an outage of an hour spreads 100,000 agents over ten minutes of reconnects. */
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, capMs: 10 * 60_000 };
+
+/**
+ * Delay before retry number `attempt` (0-based): uniform in [0, min(cap, base * 2^attempt)). The jitter is
+ * applied after the cap, so agents at the cap stay spread over the whole window.
+ */
+export function backoffDelayMs(attempt: number, options: BackoffOptions, random: () => number): number {
+  const window = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 40));
+  return Math.floor(random() * window);
+}

@@ -1,0 +1,62 @@
+// Enrollment: trade the enrollment secret (from the configuration profile) for a per-device token over HTTPS.
+// The secret travels only in the Authorization header, never in a URL or argv.
+import http from 'node:http';
+import https from 'node:https';
+import { EnrollResponse, MAX_HTTP_BODY_BYTES, type EnrollRequest } from '../../../protocol/src/index.js';
+import type { TlsRequestOptions } from './tls.js';
+
+/** How enrollment ended. `rejected` means the server refused the secret: retrying soon will not help. */
+export type EnrollResult =
+  | { ok: true; deviceId: string; token: string }
+  | { ok: false; rejected: boolean; reason: string };
+
+/** Timeout of the enrollment request. */
+const ENROLL_TIMEOUT_MS = 30_000;
+
+/** POST /api/v1/enroll on `serverUrl`. */
+export async function enrollDevice(serverUrl: string, secret: string, request: EnrollRequest, tlsOptions: TlsRequestOptions): Promise<EnrollResult> {
+  const url = new URL('/api/v1/enroll', serverUrl);
+  const body = JSON.stringify(request);
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    const outgoing = transport.request(
+      url,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: ENROLL_TIMEOUT_MS,
+        ...(url.protocol === 'https:' ? tlsOptions : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_HTTP_BODY_BYTES) response.destroy(new Error('enrollment answer too large'));
+          else chunks.push(chunk);
+        });
+        response.on('error', (error) => resolve({ ok: false, rejected: false, reason: error.message }));
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          if (status === 401 || status === 403) {
+            resolve({ ok: false, rejected: true, reason: `server refused the enrollment secret (HTTP ${status})` });
+            return;
+          }
+          if (status !== 200) {
+            resolve({ ok: false, rejected: false, reason: `HTTP ${status}` });
+            return;
+          }
+          try {
+            const parsed = EnrollResponse.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            resolve(parsed.success ? { ok: true, ...parsed.data } : { ok: false, rejected: false, reason: 'enrollment answer does not match the schema' });
+          } catch {
+            resolve({ ok: false, rejected: false, reason: 'enrollment answer is not JSON' });
+          }
+        });
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error('enrollment timed out')));
+    outgoing.on('error', (error) => resolve({ ok: false, rejected: false, reason: error.message }));
+    outgoing.end(body);
+  });
+}

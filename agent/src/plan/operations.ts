@@ -1,0 +1,74 @@
+// A plan is data: an ordered list of typed operations on one account. The same list is printed by
+// --dry-run, written to the journal, executed by txn/, and applied to a record model to know what the
+// record must look like afterwards (verify).
+import type { AttributeType } from '../system/dscl.js';
+
+export type PlanOperation =
+  | { op: 'delete-value'; attribute: AttributeType; value: string; why: string }
+  | { op: 'delete-attribute'; attribute: AttributeType; raw: boolean; why: string }
+  | { op: 'set-attribute'; attribute: AttributeType; values: string[]; why: string }
+  | { op: 'append-values'; attribute: AttributeType; values: string[]; why: string }
+  | { op: 'remove-account-file'; why: string }
+  | { op: 'restore-account-file'; contentBase64: string; mode: number; why: string }
+  | { op: 'add-group-member'; group: string; why: string }
+  | { op: 'remove-group-member'; group: string; why: string };
+
+/** One line for people: what the operation does, then why. */
+export function describeOperation(operation: PlanOperation): string {
+  const name = (attribute: AttributeType) => attribute.replace(/^dsAttrType(Standard|Native):/, '');
+  switch (operation.op) {
+    case 'delete-value':
+      return `remove ${name(operation.attribute)} value "${operation.value}" (${operation.why})`;
+    case 'delete-attribute':
+      return `delete ${name(operation.attribute)}${operation.raw ? ' (dscl -raw)' : ''} (${operation.why})`;
+    case 'set-attribute':
+      return `set ${name(operation.attribute)} to ${operation.values.map((value) => `"${value}"`).join(' ')} (${operation.why})`;
+    case 'append-values':
+      return `add ${name(operation.attribute)} value(s) ${operation.values.map((value) => `"${value}"`).join(' ')} (${operation.why})`;
+    case 'remove-account-file':
+      return `remove ~/.account (${operation.why})`;
+    case 'restore-account-file':
+      return `put ~/.account back (${operation.why})`;
+    case 'add-group-member':
+      return `add to group ${operation.group} (${operation.why})`;
+    case 'remove-group-member':
+      return `remove from group ${operation.group} (${operation.why})`;
+    default: {
+      const unreachable: never = operation;
+      return unreachable;
+    }
+  }
+}
+
+/** The record's attributes after the attribute operations of a plan (files and groups are not part of the record). */
+export function applyToAttributes(
+  attributes: Readonly<Record<string, readonly string[]>>,
+  operations: readonly PlanOperation[],
+): Record<string, readonly string[]> {
+  const result: Record<string, readonly string[]> = { ...attributes };
+  for (const operation of operations) {
+    switch (operation.op) {
+      case 'delete-value': {
+        const values = result[operation.attribute];
+        if (!values) break;
+        const remaining = values.filter((value) => value !== operation.value);
+        // Open Directory drops an attribute whose last value is removed.
+        if (remaining.length === 0) delete result[operation.attribute];
+        else result[operation.attribute] = remaining;
+        break;
+      }
+      case 'delete-attribute':
+        delete result[operation.attribute];
+        break;
+      case 'set-attribute':
+        result[operation.attribute] = [...operation.values];
+        break;
+      case 'append-values':
+        result[operation.attribute] = [...(result[operation.attribute] ?? []), ...operation.values];
+        break;
+      default:
+        break;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,110 @@
+// Pure: an account as it is now and as its snapshot recorded it in, the operations that put it back out.
+// Rollback after a failed step, crash recovery and `untether restore` all use this one function.
+import { RAW_DELETE_ATTRIBUTES, type AttributeType, type DirectoryRecord } from '../system/dscl.js';
+import { AUTHENTICATION_AUTHORITY } from './cached-attributes.js';
+import type { PlanOperation } from './operations.js';
+
+/** What a snapshot keeps of one account besides nothing else: its record, direct group memberships and ~/.account. */
+export interface AccountState {
+  record: DirectoryRecord;
+  groups: Readonly<Record<string, boolean>>;
+  accountFile: { contentBase64: string; mode: number } | null;
+}
+
+// Maintained by Open Directory itself: never compared, never written.
+const COMPUTED_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'dsAttrTypeStandard:AppleMetaNodeLocation',
+  'dsAttrTypeStandard:RecordType',
+  'dsAttrTypeNative:record_daemon_version',
+]);
+
+// Binary or password material: dscl cannot write them back faithfully, and Untether never changes them.
+// If one differs from its snapshot, restore says so instead of writing a wrong value.
+const NOT_WRITABLE_ATTRIBUTES: ReadonlyMap<string, string> = new Map([
+  ['dsAttrTypeNative:ShadowHashData', 'the password hash changed; the user needs a password reset'],
+  ['dsAttrTypeNative:KerberosKeys', 'the Kerberos keys changed; they are regenerated at the next password change'],
+  ['dsAttrTypeNative:HeimdalSRPKey', 'the SRP key changed; it is regenerated at the next password change'],
+  ['dsAttrTypeStandard:JPEGPhoto', 'the account picture changed'],
+  ['dsAttrTypeNative:LinkedIdentity', 'the linked identity changed'],
+]);
+
+const PROTECTED_AUTHORITY = /^;(ShadowHash|SecureToken);/;
+
+/** Whether Untether compares this attribute when checking a record against its snapshot. */
+export function isComparedAttribute(type: string): boolean {
+  return !COMPUTED_ATTRIBUTES.has(type);
+}
+
+function sameValues(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return a !== undefined && b !== undefined && a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+function authorityOperations(current: readonly string[], snapshot: readonly string[], unrestorable: string[]): PlanOperation[] {
+  const operations: PlanOperation[] = [];
+  const missing = snapshot.filter((value) => !current.includes(value));
+  for (const value of current.filter((candidate) => !snapshot.includes(candidate))) {
+    if (PROTECTED_AUTHORITY.test(value)) unrestorable.push(`AuthenticationAuthority value "${value}" is not in the snapshot; left in place (removing it would drop the password hash or SecureToken)`);
+    else operations.push({ op: 'delete-value', attribute: AUTHENTICATION_AUTHORITY, value, why: 'not in the snapshot' });
+  }
+  // Appended, never rewritten whole: rewriting AuthenticationAuthority drops the password hash on current macOS.
+  if (missing.length > 0) operations.push({ op: 'append-values', attribute: AUTHENTICATION_AUTHORITY, values: missing, why: 'in the snapshot' });
+  return operations;
+}
+
+/** The operations that make `current` equal to `snapshot`, and what cannot be put back (with why). */
+export function planRestore(current: AccountState, snapshot: AccountState): { operations: PlanOperation[]; unrestorable: string[] } {
+  const unrestorable: string[] = [];
+  const groupOps: PlanOperation[] = [];
+  for (const [group, wasMember] of Object.entries(snapshot.groups)) {
+    const isMember = current.groups[group] ?? false;
+    if (wasMember && !isMember) groupOps.push({ op: 'add-group-member', group, why: 'a member in the snapshot' });
+    if (!wasMember && isMember) groupOps.push({ op: 'remove-group-member', group, why: 'not a member in the snapshot' });
+  }
+  const fileOps: PlanOperation[] = [];
+  if (snapshot.accountFile && !current.accountFile) {
+    fileOps.push({ op: 'restore-account-file', contentBase64: snapshot.accountFile.contentBase64, mode: snapshot.accountFile.mode, why: 'present in the snapshot' });
+  } else if (!snapshot.accountFile && current.accountFile) {
+    fileOps.push({ op: 'remove-account-file', why: 'absent in the snapshot' });
+  }
+
+  const attributeOps: PlanOperation[] = [];
+  let authorityOps: PlanOperation[] = [];
+  const types = new Set([...Object.keys(current.record.attributes), ...Object.keys(snapshot.record.attributes)]);
+  for (const type of [...types].sort()) {
+    if (!isComparedAttribute(type)) continue;
+    const before = snapshot.record.attributes[type];
+    const now = current.record.attributes[type];
+    if (type === AUTHENTICATION_AUTHORITY) {
+      authorityOps = authorityOperations(now ?? [], before ?? [], unrestorable);
+      continue;
+    }
+    if (sameValues(before, now) || (before === undefined && now === undefined)) continue;
+    const notWritable = NOT_WRITABLE_ATTRIBUTES.get(type);
+    if (notWritable) {
+      unrestorable.push(`${type.replace(/^dsAttrType\w+:/, '')}: ${notWritable}`);
+      continue;
+    }
+    const attribute = type as AttributeType;
+    if (before === undefined) attributeOps.push({ op: 'delete-attribute', attribute, raw: RAW_DELETE_ATTRIBUTES.has(attribute), why: 'absent in the snapshot' });
+    else attributeOps.push({ op: 'set-attribute', attribute, values: [...before], why: 'as in the snapshot' });
+  }
+  // The reverse of the conversion's order: groups and files, then attributes, the authority last.
+  return { operations: [...groupOps, ...fileOps, ...attributeOps, ...authorityOps], unrestorable };
+}
+
+/** Differences between a record and its snapshot, one line each; AuthenticationAuthority compared as a set. */
+export function recordDifferences(current: DirectoryRecord, snapshot: DirectoryRecord): string[] {
+  const differences: string[] = [];
+  const types = new Set([...Object.keys(current.attributes), ...Object.keys(snapshot.attributes)]);
+  for (const type of [...types].sort()) {
+    if (!isComparedAttribute(type)) continue;
+    const now = current.attributes[type];
+    const before = snapshot.attributes[type];
+    const equal =
+      type === AUTHENTICATION_AUTHORITY
+        ? now !== undefined && before !== undefined && now.length === before.length && [...now].sort().every((value, index) => value === [...before].sort()[index])
+        : sameValues(now, before) || (now === undefined && before === undefined);
+    if (!equal) differences.push(`${type}: ${before === undefined ? 'absent' : JSON.stringify(before)} expected, ${now === undefined ? 'absent' : JSON.stringify(now)} found`);
+  }
+  return differences;
+}

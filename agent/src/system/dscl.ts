@@ -1,0 +1,178 @@
+// Directory records through /usr/bin/dscl: reads (always -plist, one process for all users), the
+// attribute writes the conversion needs, and the /Search policy. Parsers live in directory-record.ts
+// (plist) and dscl-text.ts (text, DS errors); this file only builds argument lists and maps outcomes.
+import {
+  NATIVE_PREFIX,
+  STANDARD_PREFIX,
+  isAttributeType,
+  parseDsclPlistAttributes,
+  parseDsclPlistRecord,
+  parseDsclPlistRecords,
+  standardType,
+  type AttributeType,
+  type DirectoryRecord,
+  type RecordListing,
+} from './directory-record.js';
+import { parseDsErrorName, parseDsclList, parseDsclNames, type DsErrorName, type DsclListEntry } from './dscl-text.js';
+import { SystemToolError } from './errors.js';
+import { parseToolOutput } from './output.js';
+import { runTool, runToolChecked } from './run.js';
+
+// One door for callers: the record model and the text parsers are re-exported from here.
+export type { AttributeType, DirectoryRecord, RecordListing, DsErrorName, DsclListEntry };
+export { nativeAttribute, standardAttribute, attributeValues, nativeType, standardType } from './directory-record.js';
+export { parseDsclList, parseDsclRead, parseDsErrorName } from './dscl-text.js';
+
+/** The record types the agent reads in bulk. */
+export type RecordTypePath = '/Users' | '/Groups';
+
+/** The result of reading one record: found, or an explicit "not found" (eDSRecordNotFound). */
+export type RecordLookup = { kind: 'found'; record: DirectoryRecord } | { kind: 'not-found'; path: string };
+
+/** The local node; all record work happens here, never on /Search (which would reach AD). */
+const LOCAL_NODE = '.';
+
+/**
+ * Attributes that a plain `dscl . -delete /Users/x <Name>` silently leaves in place, because the bare
+ * name resolves to a native attribute of the same name (rtrouton_scripts#63). They are deleted with
+ * `-raw` and the full standard name, as BIG-RAT mobile_to_local does.
+ */
+export const RAW_DELETE_ATTRIBUTES: ReadonlySet<AttributeType> = new Set([
+  standardType('PrimaryNTDomain'),
+  standardType('AppleMetaRecordName'),
+]);
+
+function checkRecordPath(path: string): string {
+  if (!/^\/(Users|Groups)\/[^/\n]+$/.test(path)) {
+    throw new TypeError(`directory record path: "${path}" is not /Users/<name> or /Groups/<name>`);
+  }
+  return path;
+}
+
+function checkAttribute(type: string): AttributeType {
+  if (!isAttributeType(type)) {
+    throw new TypeError(`directory attribute: "${type}" is not a full type name (dsAttrTypeStandard:… or dsAttrTypeNative:…)`);
+  }
+  return type;
+}
+
+/** How an attribute is named on dscl's command line: the bare name, or with -raw the full type name. */
+function attributeArgument(type: AttributeType, raw: boolean): string {
+  if (raw) return type;
+  // dscl resolves a bare name to the standard type when the node knows it, otherwise to the native one;
+  // a prefixed native name is reported to be a silent no-op on delete (Intendant PR #193), so strip it.
+  return type.startsWith(NATIVE_PREFIX) ? type.slice(NATIVE_PREFIX.length) : type.slice(STANDARD_PREFIX.length);
+}
+
+/** Read every record of a type with ONE `dscl -plist . -readall` call. Odd records are listed as unreadable. */
+export async function readAllRecords(path: RecordTypePath): Promise<RecordListing> {
+  const result = await runToolChecked('dscl', ['-plist', LOCAL_NODE, '-readall', path]);
+  return parseToolOutput(result, parseDsclPlistRecords);
+}
+
+/** Read one record (`dscl -plist . -read /Users/x`); a missing record is `{ kind: 'not-found' }`, not an error. */
+export async function readRecord(path: string): Promise<RecordLookup> {
+  const result = await runTool('dscl', ['-plist', LOCAL_NODE, '-read', checkRecordPath(path)]);
+  if (result.failed) {
+    if (!result.timedOut && parseDsErrorName(result.stderr) === 'eDSRecordNotFound') return { kind: 'not-found', path };
+    throw SystemToolError.fromResult(result);
+  }
+  return { kind: 'found', record: parseToolOutput(result, parseDsclPlistRecord) };
+}
+
+/** List record names (`dscl . -list /Users`). */
+export async function listRecordNames(path: RecordTypePath): Promise<string[]> {
+  const result = await runToolChecked('dscl', [LOCAL_NODE, '-list', path]);
+  return parseToolOutput(result, parseDsclNames);
+}
+
+/** List the records that have an attribute, with the whole rest of each line (`dscl . -list /Users <Attr>`). */
+export async function listRecords(path: RecordTypePath, attribute: AttributeType): Promise<DsclListEntry[]> {
+  const result = await runToolChecked('dscl', [LOCAL_NODE, '-list', path, attributeArgument(checkAttribute(attribute), false)]);
+  return parseToolOutput(result, parseDsclList);
+}
+
+async function write(args: readonly string[], raw = false): Promise<void> {
+  await runToolChecked('dscl', raw ? ['-raw', LOCAL_NODE, ...args] : [LOCAL_NODE, ...args]);
+}
+
+/** Set an attribute to exactly these values, creating it if needed (`dscl . -create`). */
+export async function createAttribute(path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
+  await write(['-create', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), ...values]);
+}
+
+/** Add values to an attribute (`dscl . -append`). */
+export async function appendValues(path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
+  if (values.length === 0) throw new TypeError('appending to a directory attribute: no values given');
+  await write(['-append', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), ...values]);
+}
+
+/** Add only the values not already present (`dscl . -merge`). */
+export async function mergeValues(path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
+  if (values.length === 0) throw new TypeError('merging into a directory attribute: no values given');
+  await write(['-merge', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), ...values]);
+}
+
+/**
+ * Remove a whole attribute (`dscl . -delete /Users/x Attr`). `raw` (default: on for RAW_DELETE_ATTRIBUTES)
+ * runs `dscl -raw . -delete /Users/x dsAttrTypeStandard:Attr`. dscl may still exit 0 without deleting:
+ * callers verify by re-reading the record.
+ */
+export async function deleteAttribute(path: string, attribute: AttributeType, options: { raw?: boolean } = {}): Promise<void> {
+  const type = checkAttribute(attribute);
+  const raw = options.raw ?? RAW_DELETE_ATTRIBUTES.has(type);
+  await write(['-delete', checkRecordPath(path), attributeArgument(type, raw)], raw);
+}
+
+/** Remove one value from an attribute, keeping the others (`dscl . -delete /Users/x Attr value`). */
+export async function deleteValue(path: string, attribute: AttributeType, value: string): Promise<void> {
+  await write(['-delete', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), value]);
+}
+
+/** Replace one value by another (`dscl . -change`); an absent old value fails with dsError eDSAttributeNotFound. */
+export async function changeValue(path: string, attribute: AttributeType, oldValue: string, newValue: string): Promise<void> {
+  await write(['-change', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), oldValue, newValue]);
+}
+
+/** Which known DS error a failed dscl call reported (for callers deciding e.g. "already gone"). */
+export function dsErrorOf(error: unknown): DsErrorName | undefined {
+  return error instanceof SystemToolError && error.tool === 'dscl' ? parseDsErrorName(error.stderr) : undefined;
+}
+
+/** The search nodes whose policy the unbind cleans. */
+export type SearchNode = '/Search' | '/Search/Contacts';
+
+/** A search node's policy: the raw SearchPolicy value and the custom search path, in order. */
+export interface SearchPolicy {
+  /** As dscl gives it, e.g. "dsAttrTypeStandard:CSPSearchPath" (custom) — value format UNCONFIRMED on a Mac. */
+  searchPolicy: string | undefined;
+  cspSearchPath: string[];
+}
+
+// Sample (`dscl -plist /Search -read / SearchPolicy CSPSearchPath`) [UNCONFIRMED shape, by the -plist rules of §1.4]:
+//   <dict>
+//   	<key>dsAttrTypeStandard:CSPSearchPath</key>
+//   	<array>
+//   		<string>/Local/Default</string>
+//   		<string>/Active Directory/CORP/All Domains</string>
+//   	</array>
+//   	<key>dsAttrTypeStandard:SearchPolicy</key>
+//   	<array>
+//   		<string>dsAttrTypeStandard:CSPSearchPath</string>
+//   	</array>
+//   </dict>
+// Edge case: an absent attribute is omitted from the dict (e.g. no CSPSearchPath ⇒ []).
+/** Read a search node's policy and custom search path. */
+export async function readSearchPolicy(node: SearchNode): Promise<SearchPolicy> {
+  const result = await runToolChecked('dscl', ['-plist', node, '-read', '/', 'SearchPolicy', 'CSPSearchPath']);
+  const attributes = parseToolOutput(result, parseDsclPlistAttributes);
+  return {
+    searchPolicy: attributes[standardType('SearchPolicy')]?.[0],
+    cspSearchPath: [...(attributes[standardType('CSPSearchPath')] ?? [])],
+  };
+}
+
+/** Remove one entry (e.g. "/Active Directory/CORP/All Domains") from a search node's custom path. */
+export async function removeSearchPath(node: SearchNode, searchPath: string): Promise<void> {
+  await runToolChecked('dscl', [node, '-delete', '/', 'CSPSearchPath', searchPath]);
+}

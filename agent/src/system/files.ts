@@ -1,0 +1,172 @@
+// The file-system side of the Mac: a user's ~/.account cache file, property list files, and the
+// agent's own root-only files. Every path is a Mac path resolved through systemPath(), so tests and the
+// simulator point the same code at a fake root.
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { isBinaryPlist, parseXmlPlist, type PlistValue } from './plist.js';
+import { systemPath } from './paths.js';
+
+/** Why a file operation failed: I/O, a binary or malformed plist, or a path of the wrong type (symlink, directory). */
+export type SystemFileErrorCode = 'E_FILE_IO' | 'E_FILE_BINARY_PLIST' | 'E_FILE_BAD_PLIST' | 'E_FILE_UNEXPECTED_TYPE';
+
+/** A file the agent could not read, write or understand; `path` is the Mac path. */
+export class SystemFileError extends Error {
+  readonly code: SystemFileErrorCode;
+  readonly path: string;
+
+  constructor(code: SystemFileErrorCode, macPath: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SystemFileError';
+    this.code = code;
+    this.path = macPath;
+  }
+}
+
+/** Files the agent writes for itself (journal, snapshots): owner read/write only. */
+export const PRIVATE_FILE_MODE = 0o600;
+/** Directories holding them: owner only. */
+export const PRIVATE_DIRECTORY_MODE = 0o700;
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+function ioError(doing: string, macPath: string, error: unknown): SystemFileError {
+  const why = (error as NodeJS.ErrnoException | undefined)?.code ?? (error instanceof Error ? error.message : String(error));
+  return new SystemFileError('E_FILE_IO', macPath, `${doing}: ${macPath}: ${why}`, { cause: error });
+}
+
+/** The Mac path of a user's external-account cache file, from the record's NFSHomeDirectory. */
+export function accountFilePath(home: string): string {
+  if (!path.posix.isAbsolute(home) || home.split('/').includes('..')) {
+    throw new TypeError(`account file: home "${home}" is not an absolute path`);
+  }
+  return path.posix.join(home, '.account');
+}
+
+/** lstat a Mac path; undefined when missing. Never follows a symlink (a user controls their home). */
+async function statOf(doing: string, macPath: string) {
+  try {
+    return await lstat(systemPath(macPath));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw ioError(doing, macPath, error);
+  }
+}
+
+/** Whether ~/.account exists (as anything, including a symlink). */
+export async function accountFileExists(home: string): Promise<boolean> {
+  return (await statOf('checking account file', accountFilePath(home))) !== undefined;
+}
+
+/** Read ~/.account for the snapshot; undefined when absent. A symlink or directory is refused, not followed. */
+export async function readAccountFile(home: string): Promise<Buffer | undefined> {
+  const macPath = accountFilePath(home);
+  const stats = await statOf('reading account file', macPath);
+  if (stats === undefined) return undefined;
+  if (!stats.isFile()) {
+    throw new SystemFileError('E_FILE_UNEXPECTED_TYPE', macPath, `reading account file: ${macPath}: not a regular file`);
+  }
+  try {
+    return await readFile(systemPath(macPath));
+  } catch (error) {
+    throw ioError('reading account file', macPath, error);
+  }
+}
+
+/** Remove ~/.account (a symlink is removed, not followed); returns false when it was already absent. */
+export async function removeAccountFile(home: string): Promise<boolean> {
+  const macPath = accountFilePath(home);
+  const stats = await statOf('removing account file', macPath);
+  if (stats === undefined) return false;
+  if (stats.isDirectory()) {
+    throw new SystemFileError('E_FILE_UNEXPECTED_TYPE', macPath, `removing account file: ${macPath}: is a directory`);
+  }
+  try {
+    await rm(systemPath(macPath));
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw ioError('removing account file', macPath, error);
+  }
+}
+
+/** Read an XML property list file; undefined when missing. Binary plists get a typed E_FILE_BINARY_PLIST error. */
+export async function readPlistFile(macPath: string): Promise<PlistValue | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(systemPath(macPath));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw ioError('reading property list', macPath, error);
+  }
+  if (isBinaryPlist(bytes)) {
+    throw new SystemFileError('E_FILE_BINARY_PLIST', macPath, `reading property list: ${macPath}: binary plist (bplist00) is not supported yet`);
+  }
+  try {
+    return parseXmlPlist(bytes.toString('utf8'));
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new SystemFileError('E_FILE_BAD_PLIST', macPath, `reading property list: ${macPath}: ${why}`, { cause: error });
+  }
+}
+
+/** Create a root-only directory (0700) and its parents; an existing directory is set to 0700. */
+export async function ensurePrivateDirectory(macPath: string): Promise<void> {
+  try {
+    await mkdir(systemPath(macPath), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+    await chmod(systemPath(macPath), PRIVATE_DIRECTORY_MODE);
+  } catch (error) {
+    throw ioError('creating private directory', macPath, error);
+  }
+}
+
+/**
+ * Replace a file atomically: write a temporary file beside it (mode 0600 by default), fsync it, rename
+ * it over the target, fsync the directory. Readers see the old or the new content, never a mix.
+ */
+export async function writeFileAtomic(macPath: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  const target = systemPath(macPath);
+  const directory = path.dirname(target);
+  const temporary = path.join(directory, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const file = await open(temporary, 'wx', options.mode ?? PRIVATE_FILE_MODE);
+    try {
+      await file.writeFile(data);
+      await file.chmod(options.mode ?? PRIVATE_FILE_MODE); // the umask may have narrowed or widened open()'s mode
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, target);
+    const dir = await open(directory, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch (error) {
+    // Best effort: the temporary file may not exist yet; the write error below is what the caller needs.
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw ioError('writing file atomically', macPath, error);
+  }
+}
+
+/**
+ * Put a user's ~/.account back (restore after a rollback): written atomically with its old mode and
+ * owned by the user. Refuses to write through a symlink the user might have planted.
+ */
+export async function restoreAccountFile(home: string, content: Uint8Array, owner: { uid: number; gid: number; mode: number }): Promise<void> {
+  const macPath = accountFilePath(home);
+  const existing = await statOf('checking account file', macPath);
+  if (existing?.isSymbolicLink()) {
+    throw new SystemFileError('E_FILE_UNEXPECTED_TYPE', macPath, `restoring account file: ${macPath}: is a symbolic link`);
+  }
+  await writeFileAtomic(macPath, content, { mode: owner.mode });
+  try {
+    await chown(systemPath(macPath), owner.uid, owner.gid);
+  } catch (error) {
+    throw ioError('restoring account file owner', macPath, error);
+  }
+}

@@ -1,0 +1,121 @@
+// The one door to the operating system: the only module that starts processes. Everything in
+// agent/src/system/* calls runTool(); nothing outside agent/src/system/ imports this file.
+import { execa } from 'execa';
+import { access, constants as fsConstants } from 'node:fs/promises';
+import type { ToolResult } from './errors.js';
+import { SystemToolError } from './errors.js';
+import { systemPath } from './paths.js';
+import { TOOL_PATHS, type ToolName } from './tools.js';
+
+/** Default time a tool may take. dscl readall of a few hundred users stays far below this. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
+
+// A root daemon must not hand its own environment (proxy settings, DYLD_*, secrets) to the tools it runs.
+const TOOL_ENVIRONMENT: Readonly<Record<string, string>> = {
+  PATH: '/usr/bin:/bin:/usr/sbin:/sbin',
+  LANG: 'en_US.UTF-8',
+  LC_ALL: 'en_US.UTF-8',
+};
+
+export interface RunOptions {
+  /** Text written to the tool's stdin (e.g. a plist for `security authorizationdb write`). Never put secrets in args. */
+  input?: string;
+  timeoutMs?: number;
+  /** Exit codes that are not a failure for this call (besides 0), e.g. 1 for `fdesetup isactive` = "off". */
+  okExitCodes?: readonly number[];
+  /** Indexes of arguments to replace with "<redacted>" in results, errors and logs. */
+  secretArgs?: readonly number[];
+}
+
+let spawned = 0;
+const observers = new Set<(result: ToolResult) => void>();
+
+/** How many tool processes this agent process has started (benchmarks and tests count with it). */
+export function spawnCount(): number {
+  return spawned;
+}
+
+/** Be told of every finished tool call (the journal and verbose logging listen here). Returns an unsubscribe. */
+export function observeToolCalls(observer: (result: ToolResult) => void): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/** Whether a tool is installed on this Mac (authchanger and jamfHelper are optional). */
+export async function toolExists(tool: ToolName): Promise<boolean> {
+  try {
+    await access(systemPath(TOOL_PATHS[tool]), fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function redact(args: readonly string[], secretArgs: readonly number[] | undefined): string[] {
+  if (!secretArgs || secretArgs.length === 0) return [...args];
+  return args.map((arg, index) => (secretArgs.includes(index) ? '<redacted>' : arg));
+}
+
+/**
+ * Run a tool by name with an argument array (never a shell) and return its result. Does not throw
+ * when the tool fails: check `failed`, or use runToolChecked.
+ */
+export async function runTool(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<ToolResult> {
+  const file = systemPath(TOOL_PATHS[tool]);
+  const shownArgs = redact(args, options.secretArgs);
+  const started = performance.now();
+  if (!(await toolExists(tool))) {
+    const result: ToolResult = {
+      tool,
+      args: shownArgs,
+      exitCode: 127,
+      signal: undefined,
+      stdout: '',
+      stderr: `missing tool: ${TOOL_PATHS[tool]} is not installed or not executable`,
+      durationMs: 0,
+      timedOut: false,
+      failed: true,
+    };
+    notify(result);
+    return result;
+  }
+  spawned += 1;
+  const child = await execa(file, [...args], {
+    input: options.input ?? '',
+    timeout: options.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
+    env: TOOL_ENVIRONMENT,
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
+    windowsHide: true,
+    killSignal: 'SIGKILL',
+  });
+  const exitCode = child.exitCode;
+  const okCodes = options.okExitCodes ?? [];
+  const exitedOk = exitCode === 0 || (exitCode !== undefined && okCodes.includes(exitCode));
+  const result: ToolResult = {
+    tool,
+    args: shownArgs,
+    exitCode,
+    signal: child.signal ?? undefined,
+    stdout: typeof child.stdout === 'string' ? child.stdout : '',
+    stderr: typeof child.stderr === 'string' ? child.stderr : '',
+    durationMs: Math.round(performance.now() - started),
+    timedOut: child.timedOut,
+    failed: child.timedOut || child.signal !== undefined || !exitedOk,
+  };
+  notify(result);
+  return result;
+}
+
+/** Run a tool and throw a SystemToolError (with tool, args, exit code, DS error and stderr) when it fails. */
+export async function runToolChecked(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<ToolResult> {
+  const result = await runTool(tool, args, options);
+  if (result.failed) throw SystemToolError.fromResult(result);
+  return result;
+}
+
+function notify(result: ToolResult): void {
+  for (const observer of observers) observer(result);
+}

@@ -25,6 +25,7 @@ export async function runUntether(
     env: { UNTETHER_SYSTEM_ROOT: options.root, ...options.env },
     extendEnv: false,
     reject: false,
+    stripFinalNewline: false,
     input: options.input ?? '',
     timeout: options.timeoutMs ?? 60_000,
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),

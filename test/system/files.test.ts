@@ -52,13 +52,13 @@ describe('files', () => {
     await expect(readPlistFile('/Library/Preferences/missing.plist')).resolves.toBeUndefined();
   });
 
-  it('gives typed errors for a binary plist and a malformed one', async () => {
+  it('gives typed errors for a truncated binary plist and a malformed XML one', async () => {
     mkdirSync(mac.path('/var/db'), { recursive: true });
     writeFileSync(mac.path('/var/db/jdoe.plist'), Buffer.concat([Buffer.from('bplist00'), Buffer.from([0xd1, 0x01, 0x02])]));
     writeFileSync(mac.path('/var/db/bad.plist'), '<plist><dict><key>a</key></plist>');
     const binary = await readPlistFile('/var/db/jdoe.plist').catch((caught: unknown) => caught);
     expect(binary).toBeInstanceOf(SystemFileError);
-    expect(binary).toMatchObject({ code: 'E_FILE_BINARY_PLIST', path: '/var/db/jdoe.plist' });
+    expect(binary).toMatchObject({ code: 'E_FILE_BAD_PLIST', path: '/var/db/jdoe.plist' });
     await expect(readPlistFile('/var/db/bad.plist')).rejects.toMatchObject({ code: 'E_FILE_BAD_PLIST' });
   });
 

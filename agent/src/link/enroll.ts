@@ -25,6 +25,9 @@ export async function enrollDevice(serverUrl: string, secret: string, request: E
         method: 'POST',
         headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         timeout: ENROLL_TIMEOUT_MS,
+        // No pooled socket: a kept-alive TLS connection made under other TLS settings would skip this request's
+        // CA and pin checks.
+        agent: false,
         ...(url.protocol === 'https:' ? tlsOptions : {}),
       },
       (response) => {

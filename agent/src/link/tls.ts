@@ -1,6 +1,6 @@
 // TLS for the link: the system's trust by default; an optional CA file that replaces it; optional SPKI SHA-256
 // pins (any certificate of the verified chain may match, so an intermediate can be pinned and pins rotated).
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls, { type PeerCertificate } from 'node:tls';
 
@@ -20,7 +20,9 @@ export interface TlsRequestOptions {
 
 /** The base64 SHA-256 pin of a certificate's public key (DER SubjectPublicKeyInfo). */
 export function spkiPin(cert: PeerCertificate): string {
-  return createHash('sha256').update(cert.pubkey ?? Buffer.alloc(0)).digest('base64');
+  // cert.pubkey is the bare key for EC certificates, so derive the SPKI from the DER certificate instead.
+  const spki = new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 /** Build the request options for `settings`. */

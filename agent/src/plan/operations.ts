@@ -1,17 +1,28 @@
 // A plan is data: an ordered list of typed operations on one account. The same list is printed by
 // --dry-run, written to the journal, executed by txn/, and applied to a record model to know what the
 // record must look like afterwards (verify).
+import { z } from 'zod';
+import { isAttributeType } from '../system/directory-record.js';
 import type { AttributeType } from '../system/dscl.js';
 
-export type PlanOperation =
-  | { op: 'delete-value'; attribute: AttributeType; value: string; why: string }
-  | { op: 'delete-attribute'; attribute: AttributeType; raw: boolean; why: string }
-  | { op: 'set-attribute'; attribute: AttributeType; values: string[]; why: string }
-  | { op: 'append-values'; attribute: AttributeType; values: string[]; why: string }
-  | { op: 'remove-account-file'; why: string }
-  | { op: 'restore-account-file'; contentBase64: string; mode: number; why: string }
-  | { op: 'add-group-member'; group: string; why: string }
-  | { op: 'remove-group-member'; group: string; why: string };
+const attributeType = z.custom<AttributeType>((value) => typeof value === 'string' && isAttributeType(value), {
+  message: 'not a full attribute type name (dsAttrTypeStandard:… or dsAttrTypeNative:…)',
+});
+const groupName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'not a group short name');
+
+/** The operations, as a schema: plans are read back from the journal and must be checked like any input. */
+export const planOperationSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('delete-value'), attribute: attributeType, value: z.string(), why: z.string() }),
+  z.object({ op: z.literal('delete-attribute'), attribute: attributeType, raw: z.boolean(), why: z.string() }),
+  z.object({ op: z.literal('set-attribute'), attribute: attributeType, values: z.array(z.string()), why: z.string() }),
+  z.object({ op: z.literal('append-values'), attribute: attributeType, values: z.array(z.string()).min(1), why: z.string() }),
+  z.object({ op: z.literal('remove-account-file'), why: z.string() }),
+  z.object({ op: z.literal('restore-account-file'), contentBase64: z.string(), mode: z.number().int().min(0).max(0o7777), why: z.string() }),
+  z.object({ op: z.literal('add-group-member'), group: groupName, why: z.string() }),
+  z.object({ op: z.literal('remove-group-member'), group: groupName, why: z.string() }),
+]);
+
+export type PlanOperation = z.infer<typeof planOperationSchema>;
 
 /** One line for people: what the operation does, then why. */
 export function describeOperation(operation: PlanOperation): string {

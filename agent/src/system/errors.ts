@@ -72,7 +72,7 @@ export class SystemToolError extends Error {
   static fromResult(result: ToolResult): SystemToolError {
     const command = [result.tool, ...result.args].join(' ');
     if (result.exitCode === 127 && result.stderr.startsWith('missing tool')) {
-      return new SystemToolError('E_TOOL_MISSING', result, `running ${command}: ${result.stderr.trim()}`);
+      return new SystemToolError('E_TOOL_MISSING', result, `running ${command}`);
     }
     if (result.timedOut) {
       return new SystemToolError('E_TOOL_TIMEOUT', result, `running ${command}: timed out after ${result.durationMs} ms`);

@@ -5,9 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isBinaryPlist, parseXmlPlist, type PlistValue } from './plist.js';
+import { parseBinaryPlist } from './plist-binary.js';
 import { systemPath } from './paths.js';
 
-/** Why a file operation failed: I/O, a binary or malformed plist, or a path of the wrong type (symlink, directory). */
+/**
+ * Why a file operation failed: I/O, a malformed plist (XML or binary), or a path of the wrong type (symlink,
+ * directory). E_FILE_BINARY_PLIST is retired (binary plists are read since 0.1.0); do not reuse it.
+ */
 export type SystemFileErrorCode = 'E_FILE_IO' | 'E_FILE_BINARY_PLIST' | 'E_FILE_BAD_PLIST' | 'E_FILE_UNEXPECTED_TYPE';
 
 /** A file the agent could not read, write or understand; `path` is the Mac path. */
@@ -92,7 +96,7 @@ export async function removeAccountFile(home: string): Promise<boolean> {
   }
 }
 
-/** Read an XML property list file; undefined when missing. Binary plists get a typed E_FILE_BINARY_PLIST error. */
+/** Read a property list file, XML or binary (bplist00); undefined when missing. A malformed one is E_FILE_BAD_PLIST. */
 export async function readPlistFile(macPath: string): Promise<PlistValue | undefined> {
   let bytes: Buffer;
   try {
@@ -101,14 +105,12 @@ export async function readPlistFile(macPath: string): Promise<PlistValue | undef
     if (isMissing(error)) return undefined;
     throw ioError('reading property list', macPath, error);
   }
-  if (isBinaryPlist(bytes)) {
-    throw new SystemFileError('E_FILE_BINARY_PLIST', macPath, `reading property list: ${macPath}: binary plist (bplist00) is not supported yet`);
-  }
   try {
-    return parseXmlPlist(bytes.toString('utf8'));
+    return isBinaryPlist(bytes) ? parseBinaryPlist(bytes) : parseXmlPlist(bytes.toString('utf8'));
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new SystemFileError('E_FILE_BAD_PLIST', macPath, `reading property list: ${macPath}: ${why}`, { cause: error });
+    const format = isBinaryPlist(bytes) ? 'binary property list' : 'property list';
+    throw new SystemFileError('E_FILE_BAD_PLIST', macPath, `reading ${format}: ${macPath}: ${why}`, { cause: error });
   }
 }
 
@@ -169,4 +171,13 @@ export async function restoreAccountFile(home: string, content: Uint8Array, owne
   } catch (error) {
     throw ioError('restoring account file owner', macPath, error);
   }
+}
+
+/** ~/.account with what a snapshot needs to put it back exactly: content, mode and owner. */
+export async function readAccountFileForSnapshot(home: string): Promise<{ content: Buffer; mode: number; uid: number; gid: number } | undefined> {
+  const content = await readAccountFile(home);
+  if (content === undefined) return undefined;
+  const stats = await statOf('reading account file', accountFilePath(home));
+  if (stats === undefined) return undefined;
+  return { content, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid };
 }

@@ -1,0 +1,123 @@
+// Demobilization end to end: read the Mac's facts once, plan every requested account (pure), and run
+// the accounts that pass their gates through the transaction layer.
+import { UntetherError } from '../errors.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { firstStandard, isMobileAccount } from '../inventory/classify.js';
+import { planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
+import type { DemobilizePolicy } from '../plan/policy.js';
+import { consoleUser } from '../system/consoleuser.js';
+import { readBoolDefault } from '../system/defaults.js';
+import { checkMember } from '../system/dseditgroup.js';
+import type { DirectoryRecord } from '../system/dscl.js';
+import { status as fileVaultStatus } from '../system/fdesetup.js';
+import { accountFileExists } from '../system/files.js';
+import { probeFullDiskAccess } from '../system/full-disk-access.js';
+import { installedProfiles } from '../system/profiles.js';
+import { readDirectory } from '../txn/account-state.js';
+import { runAccountChanges, type ChangeOutcome, type TransactionEvent } from '../txn/run.js';
+import { readUnlockSnapshot, type UnlockSnapshot } from '../txn/unlock.js';
+
+export interface DemobilizeRequest {
+  users: readonly string[] | 'all';
+  dryRun: boolean;
+  policy: DemobilizePolicy;
+  now: () => Date;
+  onEvent?: (event: TransactionEvent) => void;
+}
+
+export interface AccountResult {
+  plan: UserPlan;
+  /** Present when the plan ran (not for dry runs, skips and refusals). */
+  outcome?: ChangeOutcome;
+}
+
+export interface DemobilizeReport {
+  dryRun: boolean;
+  accounts: AccountResult[];
+  /** Facts that could not be read; the plans treat them as unknown (the safe side). */
+  warnings: string[];
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function settle<T>(what: string, read: Promise<T>, warnings: string[]): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    warnings.push(`${what}: ${message(error)}`);
+    return undefined;
+  }
+}
+
+/** Read what every plan needs, once: directory, console user, FileVault, tokens, profiles, Full Disk Access. */
+async function readFacts(warnings: string[]): Promise<{ facts: DemobilizeFacts; users: DirectoryRecord[]; groups: DirectoryRecord[]; unlock: UnlockSnapshot }> {
+  const [directory, console, fileVault, autoLoginManaged, autoLoginLocal, unlock, profiles, fullDiskAccess] = await Promise.all([
+    readDirectory(),
+    settle('reading the console user', consoleUser(), warnings),
+    settle('reading FileVault status', fileVaultStatus(), warnings),
+    settle('reading DisableFDEAutoLogin (profile)', readBoolDefault('/Library/Managed Preferences/com.apple.loginwindow', 'DisableFDEAutoLogin'), warnings),
+    settle('reading DisableFDEAutoLogin', readBoolDefault('/Library/Preferences/com.apple.loginwindow', 'DisableFDEAutoLogin'), warnings),
+    readUnlockSnapshot(),
+    settle('listing configuration profiles', installedProfiles(), warnings),
+    probeFullDiskAccess(),
+  ]);
+  const conversion = fileVault === undefined ? 'unknown' : fileVault.encryptionInProgress ? 'encrypting' : fileVault.decryptionInProgress ? 'decrypting' : 'none';
+  const autoLogin = fileVault?.on ? !(autoLoginManaged ?? autoLoginLocal ?? false) : false;
+  return {
+    facts: {
+      consoleUser: console?.kind === 'user' ? console.name : null,
+      fileVault: { state: fileVault === undefined ? 'unknown' : fileVault.on ? 'on' : 'off', conversion, autoLogin },
+      fullDiskAccess,
+      groups: directory.groups,
+      secureTokenHolders: unlock.crypto ? [...unlock.crypto] : null,
+      userProfiles: profiles?.byUser ?? {},
+    },
+    users: directory.users,
+    groups: directory.groups,
+    unlock,
+  };
+}
+
+/** Check the requested names exist before anything else happens; an unknown name changes nothing. */
+function selectRecords(users: readonly DirectoryRecord[], requested: readonly string[] | 'all'): DirectoryRecord[] {
+  if (requested === 'all') return [...users];
+  const missing = requested.filter((name) => !users.some((record) => record.recordName === name));
+  if (missing.length > 0) {
+    throw new UntetherError('E_UNKNOWN_USER', `no local account named ${missing.map((name) => `"${name}"`).join(', ')}; nothing was changed`, { exitCode: EXIT.USAGE });
+  }
+  return requested.map((name) => users.find((record) => record.recordName === name)!);
+}
+
+/** Plan (and unless dry-run, convert) the requested accounts. */
+export async function demobilize(request: DemobilizeRequest): Promise<DemobilizeReport> {
+  const warnings: string[] = [];
+  const { facts, users, groups, unlock } = await readFacts(warnings);
+  const candidates = selectRecords(users, request.users);
+  const plans: UserPlan[] = [];
+  for (const record of candidates) {
+    const home = firstStandard(record, 'NFSHomeDirectory');
+    const mobile = isMobileAccount(record);
+    // dseditgroup resolves AD admin groups, which stop resolving at unbind (one process per mobile account).
+    const effectiveAdmin =
+      mobile && request.policy.admin === 'preserve' ? (await checkMember(record.recordName, 'admin').catch(() => 'not-member')) === 'member' : false;
+    const accountFile = mobile && home ? await accountFileExists(home).catch(() => false) : false;
+    plans.push(planDemobilization({ record, accountFileExists: accountFile, effectiveAdmin }, facts, request.policy));
+  }
+  // With --all, accounts that are not mobile are simply not part of the job.
+  const relevant = request.users === 'all' ? plans.filter((plan) => !plan.gates.some((gate) => gate.gate === 'not-mobile')) : plans;
+  const accounts: AccountResult[] = relevant.map((plan) => ({ plan }));
+  const toConvert = relevant.filter((plan) => plan.action === 'convert' && plan.operations.length > 0);
+  if (request.dryRun || toConvert.length === 0) return { dryRun: request.dryRun, accounts, warnings };
+
+  const outcomes = await runAccountChanges(
+    toConvert.map((plan) => ({ kind: 'demobilize' as const, user: plan.user, operations: plan.operations })),
+    { now: request.now, onEvent: request.onEvent, directory: { users, groups }, unlockBefore: unlock },
+  );
+  for (const outcome of outcomes) {
+    const account = accounts.find((candidate) => candidate.plan.user === outcome.user);
+    if (account) account.outcome = outcome;
+  }
+  return { dryRun: false, accounts, warnings };
+}

@@ -1,0 +1,93 @@
+// Takeover end to end: read the accounts once, plan every mapping (pure), and run the links through the
+// transaction layer (snapshot, journal, apply, verify, roll back; `untether restore` undoes a link).
+// Each committed link is recorded for the user's login notice. Used by the CLI and the server action.
+import { UntetherError } from '../errors.js';
+import { classifyLoginWindow } from '../loginwindow/chain.js';
+import { recordAccountEvent } from '../notify/ledger.js';
+import type { DirectoryRecord } from '../system/dscl.js';
+import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight } from '../system/security.js';
+import { readDirectory } from '../txn/account-state.js';
+import { runAccountChanges, type ChangeOutcome, type TransactionEvent } from '../txn/run.js';
+import type { Mapping, TakeoverProvider } from './mapping.js';
+import { localAccountsFrom } from './match.js';
+import { planTakeover, type AccountTakeover, type JamfConnectIdp, type TakeoverPlan } from './plan.js';
+
+export interface TakeoverRequest {
+  mappings: readonly Mapping[];
+  /** auto: jamf-connect or xcreds when the login window is theirs, generic otherwise. */
+  provider: TakeoverProvider | 'auto';
+  idp: JamfConnectIdp | null;
+  alias: boolean;
+  dryRun: boolean;
+  now: () => Date;
+  onEvent?: (event: TransactionEvent) => void;
+}
+
+/** One mapping's plan and, after a real run, its outcome. */
+export interface TakeoverResult {
+  plan: AccountTakeover;
+  outcome?: ChangeOutcome;
+}
+
+export interface TakeoverReport {
+  dryRun: boolean;
+  provider: TakeoverProvider;
+  providerDetected: boolean;
+  conflicts: string[];
+  accounts: TakeoverResult[];
+  /** Things that went wrong after the links were committed (e.g. the login notice could not be recorded). */
+  warnings: string[];
+}
+
+/** The provider the login window implies: the IdP whose login UI is in the chain, else generic. */
+export async function detectProvider(): Promise<TakeoverProvider> {
+  let mechanisms: string[];
+  try {
+    mechanisms = (await readAuthorizationRight(LOGIN_CONSOLE_RIGHT)).mechanisms ?? [];
+  } catch (error) {
+    throw new UntetherError('E_TAKEOVER_PROVIDER', `detecting the identity provider from the login window: ${error instanceof Error ? error.message : String(error)}; give --provider`, { cause: error });
+  }
+  const kind = classifyLoginWindow(mechanisms);
+  return kind === 'jamf-connect' || kind === 'xcreds' ? kind : 'generic';
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Plan every mapping and, unless dry-run or conflicting, link the accounts that may be linked. */
+export async function takeover(request: TakeoverRequest): Promise<TakeoverReport> {
+  const [directory, provider] = await Promise.all([
+    readDirectory(),
+    request.provider === 'auto' ? detectProvider() : Promise.resolve(request.provider),
+  ]);
+  const plan: TakeoverPlan = planTakeover(request.mappings, localAccountsFrom(directory.users), { provider, idp: request.idp, alias: request.alias });
+  const report: TakeoverReport = {
+    dryRun: request.dryRun,
+    provider,
+    providerDetected: request.provider === 'auto',
+    conflicts: plan.conflicts,
+    accounts: plan.accounts.map((account) => ({ plan: account })),
+    warnings: [],
+  };
+  const toLink = report.accounts.filter((account) => account.plan.action === 'link');
+  if (request.dryRun || plan.conflicts.length > 0 || toLink.length === 0) return report;
+
+  const outcomes = await runAccountChanges(
+    toLink.map((account) => ({ kind: 'takeover' as const, user: account.plan.user!, operations: account.plan.operations })),
+    { now: request.now, onEvent: request.onEvent, directory: directory as { users: DirectoryRecord[]; groups: DirectoryRecord[] } },
+  );
+  for (const [index, outcome] of outcomes.entries()) toLink[index]!.outcome = outcome;
+  for (const account of toLink) {
+    if (account.outcome?.outcome !== 'committed') continue;
+    try {
+      await recordAccountEvent(
+        { id: `${account.outcome.snapshotId}-linked`, user: account.plan.user!, kind: 'linked', at: request.now().toISOString(), cloudUser: account.plan.cloudUser, provider: account.plan.provider },
+        request.now(),
+      );
+    } catch (error) {
+      report.warnings.push(`recording the login notice for ${account.plan.user}: ${message(error)}`);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,57 @@
+// One account's whole state (record, direct group memberships, ~/.account) for snapshots, verification
+// and restore. Batches read every user and group with one dscl call each; single-account paths
+// (rollback, recovery, restore) read just that account.
+import { firstStandard } from '../inventory/classify.js';
+import type { AccountState } from '../plan/restore.js';
+import { readAllRecords, readRecord, standardAttribute, type DirectoryRecord } from '../system/dscl.js';
+import { readAccountFileForSnapshot } from '../system/files.js';
+
+/** Groups whose direct membership every snapshot records, whatever the plan touches. */
+export const TRACKED_GROUPS = ['staff', 'admin'] as const;
+
+/** ~/.account's owner, kept beside AccountState so a restore puts the file back exactly. */
+export interface AccountFileOwner {
+  uid: number;
+  gid: number;
+}
+
+export interface CapturedAccount {
+  state: AccountState;
+  accountFileOwner: AccountFileOwner | null;
+}
+
+/** Whether a group record lists the user directly (GroupMembership short names). */
+export function isDirectMember(group: DirectoryRecord | undefined, user: string): boolean {
+  return group !== undefined && (standardAttribute(group, 'GroupMembership') ?? []).includes(user);
+}
+
+/** The account's state from records already read, plus its ~/.account file. */
+export async function accountFromRecords(record: DirectoryRecord, groups: readonly DirectoryRecord[]): Promise<CapturedAccount> {
+  const user = record.recordName;
+  const memberships: Record<string, boolean> = {};
+  for (const name of TRACKED_GROUPS) memberships[name] = isDirectMember(groups.find((group) => group.recordName === name), user);
+  const home = firstStandard(record, 'NFSHomeDirectory');
+  const file = home ? await readAccountFileForSnapshot(home) : undefined;
+  return {
+    state: { record, groups: memberships, accountFile: file ? { contentBase64: file.content.toString('base64'), mode: file.mode } : null },
+    accountFileOwner: file ? { uid: file.uid, gid: file.gid } : null,
+  };
+}
+
+/** Read one account's state now (three dscl reads); null when the record does not exist. */
+export async function captureAccount(user: string): Promise<CapturedAccount | null> {
+  const lookup = await readRecord(`/Users/${user}`);
+  if (lookup.kind === 'not-found') return null;
+  const groups: DirectoryRecord[] = [];
+  for (const name of TRACKED_GROUPS) {
+    const group = await readRecord(`/Groups/${name}`);
+    if (group.kind === 'found') groups.push(group.record);
+  }
+  return accountFromRecords(lookup.record, groups);
+}
+
+/** Every user and group record, one dscl call each, for a batch. Unreadable records are refused by name later. */
+export async function readDirectory(): Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }> {
+  const [users, groups] = await Promise.all([readAllRecords('/Users'), readAllRecords('/Groups')]);
+  return { users: users.records, groups: groups.records };
+}

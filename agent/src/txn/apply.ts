@@ -1,0 +1,48 @@
+// Executes one planned operation against the Mac through the system layer. No decisions here: the
+// plan decided; this maps each operation to exactly one tool call or file change.
+import type { PlanOperation } from '../plan/operations.js';
+import * as dscl from '../system/dscl.js';
+import * as dseditgroup from '../system/dseditgroup.js';
+import { removeAccountFile, restoreAccountFile } from '../system/files.js';
+import { UntetherError } from '../errors.js';
+import type { AccountFileOwner } from './account-state.js';
+
+export interface OperationTarget {
+  user: string;
+  home: string | null;
+  /** Owner for a restored ~/.account (from the snapshot). */
+  accountFileOwner: AccountFileOwner | null;
+}
+
+/** Run one operation on the account. Throws (SystemToolError, SystemFileError, UntetherError) when it fails. */
+export async function applyOperation(target: OperationTarget, operation: PlanOperation): Promise<void> {
+  const path = `/Users/${target.user}`;
+  switch (operation.op) {
+    case 'delete-value':
+      return dscl.deleteValue(path, operation.attribute, operation.value);
+    case 'delete-attribute':
+      return dscl.deleteAttribute(path, operation.attribute, { raw: operation.raw });
+    case 'set-attribute':
+      return dscl.createAttribute(path, operation.attribute, operation.values);
+    case 'append-values':
+      return dscl.appendValues(path, operation.attribute, operation.values);
+    case 'add-group-member':
+      return dseditgroup.addMember(target.user, operation.group);
+    case 'remove-group-member':
+      return dseditgroup.removeMember(target.user, operation.group);
+    case 'remove-account-file':
+      if (target.home === null) throw new UntetherError('E_NO_HOME', `removing ~/.account of "${target.user}": the record has no NFSHomeDirectory`);
+      await removeAccountFile(target.home);
+      return;
+    case 'restore-account-file': {
+      if (target.home === null) throw new UntetherError('E_NO_HOME', `restoring ~/.account of "${target.user}": the record has no NFSHomeDirectory`);
+      const owner = target.accountFileOwner ?? { uid: 0, gid: 0 };
+      await restoreAccountFile(target.home, Buffer.from(operation.contentBase64, 'base64'), { ...owner, mode: operation.mode });
+      return;
+    }
+    default: {
+      const unreachable: never = operation;
+      throw new Error(`applying operation: unknown kind ${JSON.stringify(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// Crash recovery: every command that touches accounts, and the daemon at start, first looks for journal
+// entries a killed or crashed run left open, and finishes each (when the account is exactly as the plan
+// promised) or rolls it back to its snapshot. Nothing is ever left half done.
+import { captureAccount } from './account-state.js';
+import { restartDirectoryService } from './directory-service.js';
+import { openEntries, updateEntry, type JournalEntry } from './journal.js';
+import { differencesFromSnapshot, rollBackAccount } from './run.js';
+import { loadSnapshot, type AccountSnapshot } from './snapshot.js';
+import { verifyChange } from './verify.js';
+
+export type RecoveryOutcome =
+  | { user: string; entryId: string; outcome: 'completed' | 'rolled-back' }
+  | { user: string; entryId: string; outcome: 'failed'; problems: string[] };
+
+const UNKNOWN_UNLOCK = { fileVaultUser: null, cryptoUser: null };
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether the account already is exactly what the entry's plan promised. */
+async function fullyApplied(entry: JournalEntry, snapshot: AccountSnapshot): Promise<boolean> {
+  if (entry.state === 'rolling-back') return false;
+  const current = await captureAccount(entry.user);
+  const problems = verifyChange({ kind: entry.kind, snapshot: snapshot.state, operations: entry.operations, after: current?.state ?? null, unlockBefore: UNKNOWN_UNLOCK, unlockAfter: UNKNOWN_UNLOCK });
+  return problems.length === 0;
+}
+
+/** Finish or roll back every open journal entry. Returns what was done; an empty list when nothing was open. */
+export async function recoverOpenEntries(now: () => Date): Promise<{ outcomes: RecoveryOutcome[]; unreadable: string[] }> {
+  const { entries, unreadable } = await openEntries();
+  const outcomes: RecoveryOutcome[] = [];
+  const pending: Array<{ entry: JournalEntry; snapshot: AccountSnapshot; complete: boolean; unrestorable: string[] }> = [];
+  for (let entry of entries) {
+    let snapshot: AccountSnapshot;
+    try {
+      snapshot = await loadSnapshot(entry.user, entry.snapshotId);
+    } catch (error) {
+      const problems = [`the snapshot cannot be used: ${message(error)}; check the account by hand`];
+      await updateEntry(entry, { state: 'failed', problems }, now());
+      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'failed', problems });
+      continue;
+    }
+    try {
+      if (await fullyApplied(entry, snapshot)) {
+        pending.push({ entry, snapshot, complete: true, unrestorable: [] });
+      } else {
+        entry = await updateEntry(entry, { state: 'rolling-back', problems: [...entry.problems, 'interrupted (the agent stopped mid-change); rolling back'] }, now());
+        const { unrestorable } = await rollBackAccount(snapshot);
+        pending.push({ entry, snapshot, complete: false, unrestorable });
+      }
+    } catch (error) {
+      // Leave the entry open: the next start tries again.
+      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'failed', problems: [`recovering: ${message(error)}`] });
+    }
+  }
+  if (pending.length === 0) return { outcomes, unreadable };
+  await restartDirectoryService();
+  for (const { entry, snapshot, complete, unrestorable } of pending) {
+    if (complete) {
+      await updateEntry(entry, { state: 'committed' }, now());
+      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'completed' });
+      continue;
+    }
+    const differences = await differencesFromSnapshot(snapshot);
+    const problems = [...unrestorable, ...differences];
+    if (problems.length === 0) {
+      await updateEntry(entry, { state: 'rolled-back' }, now());
+      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'rolled-back' });
+    } else {
+      await updateEntry(entry, { state: 'failed', problems: [...entry.problems, ...problems] }, now());
+      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'failed', problems });
+    }
+  }
+  return { outcomes, unreadable };
+}

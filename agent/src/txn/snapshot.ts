@@ -1,0 +1,95 @@
+// Root-only snapshots of accounts, taken before the first write and checked by checksum when read back.
+// `untether restore` and every rollback are derived from them.
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { UntetherError } from '../errors.js';
+import type { AccountState } from '../plan/restore.js';
+import { dataPath, listDataFiles, readDataFile, writeDataFile } from '../system/datastore.js';
+import type { AccountFileOwner } from './account-state.js';
+
+const SNAPSHOT_FORMAT = 'untether-account-snapshot-1';
+
+const accountStateSchema = z.object({
+  record: z.object({ recordName: z.string().min(1), attributes: z.record(z.string(), z.array(z.string())) }),
+  groups: z.record(z.string(), z.boolean()),
+  accountFile: z.object({ contentBase64: z.string(), mode: z.number().int().min(0).max(0o7777) }).nullable(),
+});
+
+const snapshotSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  id: z.string().min(1),
+  user: z.string().min(1),
+  /** What the snapshot was taken for: a conversion, a takeover, or a restore (restores are never restore targets). */
+  reason: z.enum(['demobilize', 'takeover', 'restore']),
+  takenAt: z.string(),
+  state: accountStateSchema,
+  accountFileOwner: z.object({ uid: z.number().int(), gid: z.number().int() }).nullable(),
+});
+
+export type AccountSnapshot = z.infer<typeof snapshotSchema>;
+
+const snapshotFileSchema = z.object({ snapshot: snapshotSchema, sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+function checksum(snapshot: AccountSnapshot): string {
+  return createHash('sha256').update(JSON.stringify(snapshot)).digest('hex');
+}
+
+/** The data directory of one user's snapshots (the name is encoded: short names may hold odd characters). */
+function userDirectory(user: string): string {
+  return dataPath('snapshots', encodeURIComponent(user));
+}
+
+function snapshotPath(user: string, id: string): string {
+  return `${userDirectory(user)}/${id}.json`;
+}
+
+/** Write a snapshot (0600 in a 0700 directory) before the first change to the account. */
+export async function saveSnapshot(
+  user: string,
+  reason: AccountSnapshot['reason'],
+  state: AccountState,
+  accountFileOwner: AccountFileOwner | null,
+  now: Date,
+): Promise<AccountSnapshot> {
+  // Sortable by time, unique within the same millisecond.
+  const id = `${now.toISOString().replace(/[-:.]/g, '')}-${reason}-${randomBytes(4).toString('hex')}`;
+  const snapshot: AccountSnapshot = {
+    format: SNAPSHOT_FORMAT,
+    id,
+    user,
+    reason,
+    takenAt: now.toISOString(),
+    state: { record: { recordName: state.record.recordName, attributes: Object.fromEntries(Object.entries(state.record.attributes).map(([key, values]) => [key, [...values]])) }, groups: { ...state.groups }, accountFile: state.accountFile },
+    accountFileOwner,
+  };
+  await writeDataFile(snapshotPath(user, id), { snapshot, sha256: checksum(snapshot) });
+  return snapshot;
+}
+
+/** Read a snapshot and check it; a corrupt or tampered file is an error, never a restore source. */
+export async function loadSnapshot(user: string, id: string): Promise<AccountSnapshot> {
+  const where = snapshotPath(user, id);
+  const text = await readDataFile(where);
+  if (text === undefined) throw new UntetherError('E_SNAPSHOT_MISSING', `reading snapshot ${id} of "${user}": ${where} does not exist`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UntetherError('E_SNAPSHOT_CORRUPT', `reading snapshot ${id} of "${user}": not JSON`, { cause: error });
+  }
+  const parsed = snapshotFileSchema.safeParse(raw);
+  if (!parsed.success) throw new UntetherError('E_SNAPSHOT_CORRUPT', `reading snapshot ${id} of "${user}": ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (checksum(parsed.data.snapshot) !== parsed.data.sha256) {
+    throw new UntetherError('E_SNAPSHOT_CORRUPT', `reading snapshot ${id} of "${user}": checksum mismatch (the file was changed after it was written)`);
+  }
+  return parsed.data.snapshot;
+}
+
+/** The newest snapshot taken before a conversion or takeover of the user (not before a restore). */
+export async function latestRestorableSnapshot(user: string): Promise<AccountSnapshot | undefined> {
+  const names = await listDataFiles(userDirectory(user));
+  for (const name of names.filter((file) => file.endsWith('.json') && !file.includes('-restore-')).reverse()) {
+    return loadSnapshot(user, name.slice(0, -'.json'.length));
+  }
+  return undefined;
+}

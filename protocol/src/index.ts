@@ -1,0 +1,43 @@
+// The protocol package's front door: every export is listed by name.
+export {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  MAX_FRAME_BYTES,
+  MAX_HTTP_BODY_BYTES,
+  MAX_INVENTORY_USERS,
+  MAX_DETAIL_BYTES,
+  MAX_ACK_IDS,
+  MAX_COMMAND_VALIDITY_MS,
+} from './limits.js';
+export { ERROR_CODES, CLOSE_CODES, EVENT_KINDS, type ErrorCode, type EventKind, type CodeEntry } from './codes.js';
+export { STAGES, Stage, Uuid, Timestamp, Detail, ErrorCodeSchema, EventKindSchema } from './common.js';
+export {
+  AccountKind,
+  InventoryUser,
+  Binding,
+  LoginChain,
+  Inventory,
+} from './inventory.js';
+export {
+  COMMAND_TYPES,
+  UserScope,
+  CommandAction,
+  Command,
+  CommandOutcome,
+  isDestructiveCommand,
+  type CommandType,
+} from './commands.js';
+export {
+  Capabilities,
+  DeviceIdentity,
+  AgentEvent,
+  StageResult,
+  StageState,
+  CommandResult,
+  HelloMessage,
+  AgentMessage,
+  WelcomeMessage,
+  ServerMessage,
+} from './messages.js';
+export { EnrollRequest, EnrollResponse } from './enrollment.js';
+export { decodeAgentMessage, decodeServerMessage, summarizeIssues, type DecodeResult } from './parse.js';

@@ -1,0 +1,76 @@
+// Admin authentication: API tokens (Authorization: Bearer, stored hashed) for scripts, and a login that sets an
+// HttpOnly SameSite=Strict session cookie for the dashboard.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { bearerToken, generateToken, hashToken, verifyPassword } from '../auth/secrets.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import { HttpError, readCookie, readJsonBody, sendJson } from './http.js';
+
+export const SESSION_COOKIE = 'untether_session';
+
+const LoginBody = z.strictObject({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) });
+
+/** Who made an admin request. */
+export interface AdminPrincipal {
+  name: string;
+  via: 'session' | 'token';
+}
+
+/** Authenticates admin requests. */
+export class AdminAuth {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #sessionTtlMs: number;
+  readonly #secureCookies: boolean;
+
+  constructor(options: { store: Store; clock: Clock; sessionTtlMs: number; secureCookies: boolean }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#sessionTtlMs = options.sessionTtlMs;
+    this.#secureCookies = options.secureCookies;
+  }
+
+  /** The admin behind a request, or a 401. */
+  async authenticate(request: IncomingMessage): Promise<AdminPrincipal> {
+    const token = bearerToken(request.headers.authorization);
+    if (token !== undefined) {
+      const record = await this.#store.useApiToken(hashToken(token), this.#clock.now());
+      if (record !== null) return { name: `token:${record.name}`, via: 'token' };
+      throw new HttpError(401, 'E_UNAUTHENTICATED', 'unknown or revoked API token');
+    }
+    const session = readCookie(request, SESSION_COOKIE);
+    if (session !== undefined && /^[A-Za-z0-9_-]{43}$/.test(session)) {
+      const record = await this.#store.findSession(hashToken(session), this.#clock.now());
+      if (record !== null) return { name: record.username, via: 'session' };
+    }
+    throw new HttpError(401, 'E_UNAUTHENTICATED', 'log in or send an API token');
+  }
+
+  /** POST /api/v1/login */
+  async login(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readJsonBody(request, LoginBody);
+    const stored = await this.#store.findAdminPasswordHash(body.username);
+    // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
+    const valid = await verifyPassword(body.password, stored ?? DUMMY_HASH);
+    if (stored === null || !valid) throw new HttpError(401, 'E_UNAUTHENTICATED', 'wrong username or password');
+    const session = generateToken();
+    const now = this.#clock.now();
+    await this.#store.createSession(hashToken(session), body.username, now, new Date(now.getTime() + this.#sessionTtlMs));
+    sendJson(response, 200, { username: body.username }, { 'set-cookie': this.#cookie(session, Math.floor(this.#sessionTtlMs / 1000)) });
+  }
+
+  /** POST /api/v1/logout */
+  async logout(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const session = readCookie(request, SESSION_COOKIE);
+    if (session !== undefined) await this.#store.deleteSession(hashToken(session));
+    sendJson(response, 200, { ok: true }, { 'set-cookie': this.#cookie('', 0) });
+  }
+
+  #cookie(value: string, maxAgeSeconds: number): string {
+    return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${this.#secureCookies ? '; Secure' : ''}`;
+  }
+}
+
+/** scrypt hash of a random password nobody knows, used to equalize login timing. */
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';

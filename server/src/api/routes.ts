@@ -1,0 +1,290 @@
+// The REST API: a route table of method, path pattern, who may call it, and the handler.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'winston';
+import { EnrollRequest } from '../../../protocol/src/index.js';
+import { bearerToken, generateToken, hashToken } from '../auth/secrets.js';
+import type { Clock } from '../clock.js';
+import type { ServerConfig } from '../config.js';
+import type { DeviceFilter, Store } from '../store/store.js';
+import type { AdminAuth, AdminPrincipal } from './admin-auth.js';
+import { writeDevicesCsv } from './csv.js';
+import { HttpError, parseQuery, readJsonBody, sendJson } from './http.js';
+import {
+  CommandListQuery,
+  CommandPreviewBody,
+  CreateCommandBody,
+  CreateSecretBody,
+  CreateTokenBody,
+  DeviceListQuery,
+  EventListQuery,
+  ProgressQuery,
+} from './schemas.js';
+import type { z } from 'zod';
+
+/** What a handler gets. */
+export interface RouteContext {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  admin: AdminPrincipal | undefined;
+}
+
+interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  pattern: RegExp;
+  /** `admin` routes need a session or API token; `public` routes authenticate themselves or need nothing. */
+  access: 'admin' | 'public';
+  handle(context: RouteContext): Promise<void>;
+}
+
+/** Dependencies of the API. */
+export interface ApiDependencies {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  config: ServerConfig;
+  auth: AdminAuth;
+}
+
+const UUID = '([0-9a-fA-F-]{36})';
+
+function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
+  return { stage: query.stage, state: query.state, domain: query.domain, online: query.online, search: query.q };
+}
+
+/** Build the route table. */
+export function buildRoutes(deps: ApiDependencies): Route[] {
+  const { store, clock, logger, config, auth } = deps;
+
+  async function resolveTarget(target: z.infer<typeof CommandPreviewBody>['target']): Promise<string[]> {
+    if ('deviceId' in target) {
+      const device = await store.getDevice(target.deviceId, clock.now());
+      if (device === null) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
+      return [device.id];
+    }
+    return store.deviceIdsMatching(target.filter, clock.now(), config.maxGroupCommandDevices);
+  }
+
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/healthz$/,
+      access: 'public',
+      handle: async ({ response }) => sendJson(response, 200, { ok: true, store: store.kind }),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/enroll$/,
+      access: 'public',
+      handle: async ({ request, response }) => {
+        const secret = bearerToken(request.headers.authorization);
+        if (secret === undefined) throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'send the enrollment secret as a Bearer credential');
+        const body = await readJsonBody(request, EnrollRequest);
+        const now = clock.now();
+        const valid = await store.useEnrollmentSecret(hashToken(secret), now);
+        if (valid === null) {
+          logger.warn('enroll_refused', { reason: 'invalid secret', remote: request.socket.remoteAddress });
+          throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'unknown, revoked or expired enrollment secret');
+        }
+        const token = generateToken();
+        const outcome = await store.enrollDevice({
+          newDeviceId: randomUUID(),
+          hardwareUuid: body.device.hardwareUuid,
+          serial: body.device.serial,
+          hostname: body.hostname,
+          agentVersion: body.agentVersion,
+          tokenHash: hashToken(token),
+          secretId: valid.id,
+          now,
+        });
+        logger.info('device_enrolled', { deviceId: outcome.deviceId, reenrolled: outcome.reenrolled, serialChanged: outcome.serialChanged });
+        sendJson(response, 200, { deviceId: outcome.deviceId, token });
+      },
+    },
+    { method: 'POST', pattern: /^\/api\/v1\/login$/, access: 'public', handle: async ({ request, response }) => auth.login(request, response) },
+    { method: 'POST', pattern: /^\/api\/v1\/logout$/, access: 'public', handle: async ({ request, response }) => auth.logout(request, response) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/me$/,
+      access: 'admin',
+      handle: async ({ response, admin }) => sendJson(response, 200, { name: admin?.name, via: admin?.via }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/overview$/,
+      access: 'admin',
+      handle: async ({ response }) => sendJson(response, 200, await store.overview(clock.now())),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/progress$/,
+      access: 'admin',
+      handle: async ({ response, url }) => {
+        const { days } = parseQuery(url, ProgressQuery);
+        sendJson(response, 200, { points: await store.progress(new Date(clock.now().getTime() - days * 86_400_000)) });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/devices$/,
+      access: 'admin',
+      handle: async ({ response, url }) => {
+        const query = parseQuery(url, DeviceListQuery);
+        sendJson(response, 200, await store.listDevices(toFilter(query), { limit: query.limit, offset: query.offset }, clock.now()));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/devices\.csv$/,
+      access: 'admin',
+      handle: async ({ response, url }) => {
+        const query = parseQuery(url, DeviceListQuery);
+        await writeDevicesCsv(response, store, toFilter(query), clock.now());
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/devices/${UUID}$`),
+      access: 'admin',
+      handle: async ({ response, params }) => {
+        const device = await store.getDevice(params.id ?? '', clock.now());
+        if (device === null) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
+        const [timeline, commands] = await Promise.all([
+          store.listEvents({ deviceId: device.id, limit: 200 }),
+          store.listCommands({ deviceId: device.id, limit: 50 }),
+        ]);
+        sendJson(response, 200, { device, timeline, commands });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/events$/,
+      access: 'admin',
+      handle: async ({ response, url }) => {
+        const query = parseQuery(url, EventListQuery);
+        const before = query.before === undefined ? undefined : new Date(query.before);
+        sendJson(response, 200, { events: await store.listEvents({ deviceId: query.deviceId, kind: query.kind, before, limit: query.limit }) });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/commands$/,
+      access: 'admin',
+      handle: async ({ response, url }) => {
+        const query = parseQuery(url, CommandListQuery);
+        sendJson(response, 200, { commands: await store.listCommands(query) });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/commands\/preview$/,
+      access: 'admin',
+      handle: async ({ request, response }) => {
+        const body = await readJsonBody(request, CommandPreviewBody);
+        const ids = await resolveTarget(body.target);
+        sendJson(response, 200, { count: ids.length });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/commands$/,
+      access: 'admin',
+      handle: async ({ request, response, admin }) => {
+        const body = await readJsonBody(request, CreateCommandBody);
+        const deviceIds = await resolveTarget(body.target);
+        if (deviceIds.length !== body.confirmCount) {
+          throw new HttpError(409, 'E_CONFIRMATION_MISMATCH', `the target matches ${deviceIds.length} devices, not ${body.confirmCount}`);
+        }
+        const now = clock.now();
+        const validUntil = new Date(now.getTime() + (body.validForSeconds === undefined ? config.defaultCommandValidityMs : body.validForSeconds * 1000));
+        const batchId = randomUUID();
+        const commands = deviceIds.map((deviceId) => ({
+          id: randomUUID(),
+          deviceId,
+          batchId,
+          action: body.action,
+          issuedAt: now,
+          validUntil,
+          createdBy: admin?.name ?? 'unknown',
+        }));
+        await store.createCommands(commands);
+        await store.notifyCommands(deviceIds);
+        logger.info('commands_created', { batchId, type: body.action.type, count: commands.length, admin: admin?.name });
+        sendJson(response, 201, { batchId, count: commands.length, commandIds: commands.length <= 100 ? commands.map((c) => c.id) : undefined });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/enrollment-secrets$/,
+      access: 'admin',
+      handle: async ({ response }) => sendJson(response, 200, { secrets: await store.listEnrollmentSecrets() }),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/enrollment-secrets$/,
+      access: 'admin',
+      handle: async ({ request, response, admin }) => {
+        const body = await readJsonBody(request, CreateSecretBody);
+        const now = clock.now();
+        const id = randomUUID();
+        const secret = generateToken();
+        const expiresAt = body.expiresInDays === undefined ? null : new Date(now.getTime() + body.expiresInDays * 86_400_000);
+        await store.createEnrollmentSecret({ id, name: body.name, secretHash: hashToken(secret), now, expiresAt });
+        logger.info('enrollment_secret_created', { id, admin: admin?.name });
+        sendJson(response, 201, { id, name: body.name, secret, expiresAt: expiresAt?.toISOString() ?? null });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/enrollment-secrets/${UUID}$`),
+      access: 'admin',
+      handle: async ({ response, params }) => {
+        if (!(await store.revokeEnrollmentSecret(params.id ?? '', clock.now()))) throw new HttpError(404, 'E_NOT_FOUND', 'no such active secret');
+        sendJson(response, 200, { revoked: true });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/tokens$/,
+      access: 'admin',
+      handle: async ({ response }) => sendJson(response, 200, { tokens: await store.listApiTokens() }),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/tokens$/,
+      access: 'admin',
+      handle: async ({ request, response, admin }) => {
+        const body = await readJsonBody(request, CreateTokenBody);
+        const id = randomUUID();
+        const token = generateToken();
+        await store.createApiToken({ id, name: body.name, tokenHash: hashToken(token), createdBy: admin?.name ?? 'unknown', now: clock.now() });
+        logger.info('api_token_created', { id, admin: admin?.name });
+        sendJson(response, 201, { id, name: body.name, token });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/tokens/${UUID}$`),
+      access: 'admin',
+      handle: async ({ response, params }) => {
+        if (!(await store.revokeApiToken(params.id ?? '', clock.now()))) throw new HttpError(404, 'E_NOT_FOUND', 'no such active token');
+        sendJson(response, 200, { revoked: true });
+      },
+    },
+  ];
+}
+
+/** Find the route for a request: the route and its path parameter, or why none matched. */
+export function matchRoute(routes: readonly Route[], method: string, path: string): { route: Route; params: Record<string, string> } | 'not_found' | 'method' {
+  let pathMatched = false;
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    pathMatched = true;
+    if (route.method !== method) continue;
+    return { route, params: match[1] === undefined ? {} : { id: match[1] } };
+  }
+  return pathMatched ? 'method' : 'not_found';
+}

@@ -1,0 +1,62 @@
+// zod schemas of the admin API's queries and bodies.
+import { z } from 'zod';
+import { CommandAction, MAX_COMMAND_VALIDITY_MS, Stage, Uuid } from '../../../protocol/src/index.js';
+
+const DeviceStateSchema = z.enum(['unknown', 'in_progress', 'waiting', 'failed', 'done']);
+
+/** Filters shared by the device list, the CSV export and group commands. */
+export const DeviceFilterSchema = z.strictObject({
+  stage: Stage.optional(),
+  state: DeviceStateSchema.optional(),
+  domain: z.string().min(1).max(256).optional(),
+  online: z.boolean().optional(),
+  search: z.string().min(1).max(128).optional(),
+});
+
+const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Query of GET /api/v1/devices and /api/v1/devices.csv. */
+export const DeviceListQuery = z.strictObject({
+  stage: Stage.optional(),
+  state: DeviceStateSchema.optional(),
+  domain: z.string().min(1).max(256).optional(),
+  online: booleanString.optional(),
+  q: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+
+export const EventListQuery = z.strictObject({
+  deviceId: Uuid.optional(),
+  kind: z.string().min(1).max(64).optional(),
+  before: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const CommandListQuery = z.strictObject({
+  deviceId: Uuid.optional(),
+  status: z.enum(['pending', 'sent', 'succeeded', 'failed', 'rejected', 'expired']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const ProgressQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(3650).default(30) });
+
+/** Which devices a command is for: one device, or every device matching a filter. */
+export const CommandTarget = z.union([z.strictObject({ deviceId: Uuid }), z.strictObject({ filter: DeviceFilterSchema })]);
+
+export const CommandPreviewBody = z.strictObject({ target: CommandTarget });
+
+/** Body of POST /api/v1/commands. `confirmCount` must equal the number of devices the target matches now. */
+export const CreateCommandBody = z.strictObject({
+  target: CommandTarget,
+  action: CommandAction,
+  validForSeconds: z.number().int().min(60).max(MAX_COMMAND_VALIDITY_MS / 1000).optional(),
+  confirmCount: z.number().int().min(1),
+});
+
+export const CreateSecretBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export const CreateTokenBody = z.strictObject({ name: z.string().min(1).max(128) });

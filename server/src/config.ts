@@ -1,0 +1,58 @@
+// The server's configuration after parsing. Only main.ts reads the environment; tests build this directly.
+
+/** Everything buildServer needs besides the store, the clock and the logger. */
+export interface ServerConfig {
+  /** Identifies this process among several sharing one PostgreSQL (command delivery, online tracking). */
+  instanceId: string;
+  /** How often agents send a heartbeat (announced in welcome). */
+  heartbeatIntervalMs: number;
+  /** How often the gateway pings each socket; a socket that missed the previous pong is terminated. */
+  pingIntervalMs: number;
+  /** How long a new connection may take to send hello. */
+  helloTimeoutMs: number;
+  /** Close a device socket whose unsent output passes this many bytes (slow consumer). */
+  maxBufferedBytes: number;
+  /** Pause reading a socket while this many of its events wait to be stored. */
+  maxInFlightEventsPerConnection: number;
+  /** How often batched last-seen updates are written. */
+  touchFlushMs: number;
+  /** How often every instance looks for undelivered and expired commands (covers missed notifications). */
+  commandSweepMs: number;
+  /** Longest time events wait to be batched into one INSERT. */
+  ingestFlushMs: number;
+  /** Most events in one INSERT. */
+  ingestBatchSize: number;
+  /** Lifetime of a dashboard login. */
+  sessionTtlMs: number;
+  /** Default validity of a command when the admin does not give one. */
+  defaultCommandValidityMs: number;
+  /** Most devices one group command may target. */
+  maxGroupCommandDevices: number;
+  /** TLS certificate and key (PEM). When set the server speaks HTTPS/WSS and cookies are Secure. */
+  tls?: { cert: string; key: string };
+  /** Admin created at startup when there is none. */
+  initialAdmin?: { username: string; password: string };
+  /** Where the dashboard's static files and compiled script are; no dashboard when undefined. */
+  dashboard?: { staticDir: string; scriptDir: string };
+}
+
+/** Defaults for every tunable; each is documented in docs/protocol.md. */
+export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
+  heartbeatIntervalMs: 30_000,
+  pingIntervalMs: 30_000,
+  helloTimeoutMs: 10_000,
+  maxBufferedBytes: 1024 * 1024,
+  maxInFlightEventsPerConnection: 1000,
+  touchFlushMs: 5000,
+  commandSweepMs: 15_000,
+  ingestFlushMs: 10,
+  ingestBatchSize: 500,
+  sessionTtlMs: 12 * 3600_000,
+  defaultCommandValidityMs: 24 * 3600_000,
+  maxGroupCommandDevices: 100_000,
+};
+
+/** Online = connected and seen within two heartbeats and a half: one lost heartbeat does not flap the status. */
+export function onlineGraceMs(config: Pick<ServerConfig, 'heartbeatIntervalMs'>): number {
+  return Math.round(config.heartbeatIntervalMs * 2.5);
+}

@@ -1,0 +1,297 @@
+// The WebSocket gateway: authenticates devices during the HTTP upgrade (401 before accepting), then validates
+// every frame, routes it to the store, and keeps sockets honest with ping/pong and backpressure.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Logger } from 'winston';
+import {
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  decodeAgentMessage,
+  type AgentMessage,
+} from '../../../protocol/src/index.js';
+import { bearerToken, hashToken } from '../auth/secrets.js';
+import type { Clock } from '../clock.js';
+import type { ServerConfig } from '../config.js';
+import type { Store } from '../store/store.js';
+import { DeviceConnection } from './connection.js';
+import { EventIngest } from './ingest.js';
+
+/** The path agents connect to. */
+export const AGENT_SOCKET_PATH = '/api/v1/agent';
+
+/** Upgrades being authenticated at once; past this, answer 503 so a reconnect storm cannot pile up DB lookups. */
+const MAX_PENDING_UPGRADES = 2000;
+
+/** Capabilities the server announces in welcome. */
+export const SERVER_CAPABILITIES = ['ack.v1', 'commands.v1'];
+
+/** What the gateway tells the command dispatcher. */
+export interface GatewayEvents {
+  /** A device finished hello on this instance. */
+  onDeviceReady(deviceId: string): void;
+}
+
+/** The device socket server of one instance. */
+export class Gateway {
+  readonly ingest: EventIngest;
+  readonly #wss: WebSocketServer;
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #config: ServerConfig;
+  readonly #ready = new Map<string, DeviceConnection>();
+  readonly #all = new Set<DeviceConnection>();
+  #touched = new Set<string>();
+  #pendingUpgrades = 0;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #touchTimer: NodeJS.Timeout | undefined;
+  #listener: GatewayEvents | undefined;
+  #stopping = false;
+
+  constructor(options: { store: Store; clock: Clock; logger: Logger; config: ServerConfig }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+    this.#config = options.config;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+    this.ingest = new EventIngest({
+      store: this.#store,
+      clock: this.#clock,
+      logger: this.#logger,
+      flushMs: this.#config.ingestFlushMs,
+      batchSize: this.#config.ingestBatchSize,
+      onSettled: (connection, count) => {
+        connection.inFlightEvents -= count;
+        if (connection.inFlightEvents < this.#config.maxInFlightEventsPerConnection / 2) connection.resumeReading();
+      },
+    });
+  }
+
+  /** Register who hears about ready devices (the command dispatcher). */
+  setListener(listener: GatewayEvents): void {
+    this.#listener = listener;
+  }
+
+  /** Start the ping and last-seen loops. */
+  start(): void {
+    this.#pingTimer = setInterval(() => this.#pingAll(), this.#config.pingIntervalMs);
+    this.#touchTimer = setInterval(() => void this.#flushTouches(), this.#config.touchFlushMs);
+  }
+
+  /** The ready connection of a device on this instance. */
+  connectionFor(deviceId: string): DeviceConnection | undefined {
+    return this.#ready.get(deviceId);
+  }
+
+  /** Devices that finished hello on this instance. */
+  readyDeviceIds(): string[] {
+    return [...this.#ready.keys()];
+  }
+
+  /** This instance's id. */
+  get instanceId(): string {
+    return this.#config.instanceId;
+  }
+
+  /** Number of open sockets, authenticated or not yet through hello. */
+  get socketCount(): number {
+    return this.#all.size;
+  }
+
+  /** Handle an HTTP upgrade request from the node:http server. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== AGENT_SOCKET_PATH) return rejectUpgrade(socket, 404, 'E_NOT_FOUND');
+    if (this.#stopping) return rejectUpgrade(socket, 503, 'E_SHUTTING_DOWN');
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined) return rejectUpgrade(socket, 401, 'E_UNAUTHENTICATED');
+    if (this.#pendingUpgrades >= MAX_PENDING_UPGRADES) return rejectUpgrade(socket, 503, 'E_SHUTTING_DOWN');
+    this.#pendingUpgrades += 1;
+    this.#store
+      .findDeviceByTokenHash(hashToken(token))
+      .then((device) => {
+        if (device === null) {
+          this.#logger.info('upgrade_refused', { reason: 'unknown token', remote: request.socket.remoteAddress });
+          return rejectUpgrade(socket, 401, 'E_UNAUTHENTICATED');
+        }
+        if (socket.destroyed) return undefined;
+        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, device));
+        return undefined;
+      })
+      .catch((error: unknown) => {
+        this.#logger.error('upgrade_failed', { error: (error as Error).message });
+        rejectUpgrade(socket, 503, 'E_INTERNAL');
+      })
+      .finally(() => {
+        this.#pendingUpgrades -= 1;
+      });
+  }
+
+  #accept(ws: WebSocket, device: { id: string; hardwareUuid: string }): void {
+    const connection = new DeviceConnection(ws, device, this.#logger, this.#config.maxBufferedBytes);
+    this.#all.add(connection);
+    let chain: Promise<void> = Promise.resolve();
+    const helloTimer = setTimeout(() => {
+      if (!connection.helloDone) connection.close('HELLO_TIMEOUT', `no hello within ${this.#config.helloTimeoutMs} ms`);
+    }, this.#config.helloTimeoutMs);
+
+    ws.on('pong', () => {
+      connection.isAlive = true;
+    });
+    ws.on('message', (rawFrame: RawData) => {
+      if (connection.closing) return;
+      const decoded = decodeAgentMessage(rawFrame as Buffer);
+      if (!decoded.ok) {
+        this.#logger.warn('frame_rejected', { deviceId: connection.deviceId, code: decoded.code, reason: decoded.reason });
+        connection.close('BAD_MESSAGE', decoded.code);
+        return;
+      }
+      const message = decoded.message;
+      if (message.type === 'event' && connection.helloDone) {
+        // Events skip the per-connection chain: they are batched and acked after the INSERT.
+        connection.inFlightEvents += 1;
+        if (connection.inFlightEvents >= this.#config.maxInFlightEventsPerConnection) connection.pauseReading();
+        this.ingest.add(connection, message.event);
+        return;
+      }
+      chain = chain
+        .then(() => this.#handle(connection, message))
+        .catch((error: unknown) => {
+          this.#logger.error('message_failed', { deviceId: connection.deviceId, type: message.type, error: (error as Error).message });
+          connection.close('INTERNAL', 'storing a message failed');
+        });
+    });
+    ws.on('error', (error) => this.#logger.info('socket_error', { deviceId: connection.deviceId, error: error.message }));
+    ws.on('close', (code) => {
+      clearTimeout(helloTimer);
+      this.#all.delete(connection);
+      connection.closing = true;
+      if (this.#ready.get(connection.deviceId) === connection) {
+        this.#ready.delete(connection.deviceId);
+        this.#logger.info('device_disconnected', { deviceId: connection.deviceId, closeCode: code });
+        chain = chain.then(() => this.#store.recordDisconnect(connection.deviceId, this.#config.instanceId, this.#clock.now())).catch(() => undefined);
+      }
+    });
+  }
+
+  async #handle(connection: DeviceConnection, message: AgentMessage): Promise<void> {
+    if (connection.closing) return;
+    if (message.type !== 'hello' && !connection.helloDone) {
+      connection.close('BAD_MESSAGE', 'E_HELLO_REQUIRED');
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        return this.#hello(connection, message);
+      case 'inventory':
+        await this.#store.saveInventory(connection.deviceId, message.inventory, new Date(message.collectedAt), this.#clock.now());
+        return;
+      case 'stageState':
+        await this.#store.saveStageState(connection.deviceId, message.state, new Date(message.at));
+        return;
+      case 'heartbeat':
+        this.#touched.add(connection.deviceId);
+        return;
+      case 'commandResult': {
+        const recorded = await this.#store.recordCommandResult(connection.deviceId, message.result, this.#clock.now());
+        if (!recorded) this.#logger.info('command_result_ignored', { deviceId: connection.deviceId, commandId: message.result.commandId });
+        connection.send({ type: 'ack', ids: [message.result.commandId] });
+        return;
+      }
+      case 'event':
+        return; // handled before the chain; reaching here means before hello, refused above
+      default: {
+        const unreachable: never = message;
+        throw new Error(`handling message: unknown type ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  async #hello(connection: DeviceConnection, hello: Extract<AgentMessage, { type: 'hello' }>): Promise<void> {
+    if (connection.helloDone) {
+      connection.close('BAD_MESSAGE', 'second hello');
+      return;
+    }
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocolVersion)) {
+      connection.close('UNSUPPORTED_VERSION', `version ${hello.protocolVersion}; supported ${SUPPORTED_PROTOCOL_VERSIONS.join(',')}`);
+      return;
+    }
+    if (hello.device.hardwareUuid.toUpperCase() !== connection.hardwareUuid.toUpperCase()) {
+      this.#logger.warn('identity_mismatch', { deviceId: connection.deviceId });
+      connection.close('IDENTITY_MISMATCH', 'hello hardware UUID differs from the token');
+      return;
+    }
+    const previous = this.#ready.get(connection.deviceId);
+    if (previous !== undefined && previous !== connection) previous.close('REPLACED', 'a newer connection arrived');
+    connection.helloDone = true;
+    this.#ready.set(connection.deviceId, connection);
+    await this.#store.recordConnect(connection.deviceId, {
+      agentVersion: hello.agentVersion,
+      protocolVersion: hello.protocolVersion,
+      capabilities: hello.capabilities,
+      instanceId: this.#config.instanceId,
+      now: this.#clock.now(),
+    });
+    connection.send({
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      deviceId: connection.deviceId,
+      serverTime: this.#clock.now().toISOString(),
+      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
+      capabilities: SERVER_CAPABILITIES,
+    });
+    this.#logger.info('device_connected', { deviceId: connection.deviceId, agentVersion: hello.agentVersion });
+    this.#listener?.onDeviceReady(connection.deviceId);
+  }
+
+  #pingAll(): void {
+    for (const connection of this.#all) {
+      if (!connection.isAlive) {
+        this.#logger.info('connection_dead', { deviceId: connection.deviceId });
+        connection.socket.terminate();
+        continue;
+      }
+      connection.isAlive = false;
+      connection.socket.ping();
+    }
+  }
+
+  async #flushTouches(): Promise<void> {
+    if (this.#touched.size === 0) return;
+    const ids = [...this.#touched];
+    this.#touched = new Set();
+    try {
+      await this.#store.touchDevices(ids, this.#clock.now());
+    } catch (error) {
+      this.#logger.warn('touch_failed', { count: ids.length, error: (error as Error).message });
+    }
+  }
+
+  /** Close every socket, store what is queued, and release this instance's devices. */
+  async close(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#pingTimer);
+    clearInterval(this.#touchTimer);
+    for (const connection of this.#all) connection.close('SHUTTING_DOWN', 'server stopping');
+    await this.ingest.flush();
+    await this.#flushTouches();
+    await this.#store.releaseInstance(this.#config.instanceId, this.#clock.now());
+    for (const connection of this.#all) connection.socket.terminate();
+    this.#wss.close();
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/** Answer an upgrade request with a plain HTTP error and drop the socket. */
+function rejectUpgrade(socket: Duplex, status: number, code: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: code });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 503 ? 'Retry-After: 30\r\n' : ''}\r\n${body}`,
+  );
+}

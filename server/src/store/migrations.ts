@@ -1,0 +1,151 @@
+// Schema migrations, the same SQL text for PGlite and PostgreSQL. Append new migrations; never edit an applied one.
+import type { SqlDriver } from './driver.js';
+
+/** One migration step. */
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Advisory lock key so that several instances starting together migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_274_001;
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+create table enrollment_secrets (
+  id uuid primary key,
+  name text not null,
+  secret_hash text not null unique,
+  created_at timestamptz not null,
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  uses integer not null default 0
+);
+
+create table devices (
+  id uuid primary key,
+  hardware_uuid text not null unique,
+  serial text not null,
+  hostname text not null,
+  token_hash text not null unique,
+  enrolled_at timestamptz not null,
+  enrollment_secret_id uuid references enrollment_secrets(id),
+  agent_version text not null,
+  protocol_version integer,
+  capabilities jsonb not null default '[]',
+  connected_instance text,
+  last_seen_at timestamptz,
+  identity_changed_at timestamptz,
+  inventory jsonb,
+  inventory_at timestamptz,
+  domain text,
+  bound boolean,
+  ever_bound boolean not null default false,
+  mobile_count integer,
+  ever_mobile boolean not null default false,
+  login_kind text,
+  filevault text,
+  macos_version text,
+  stage text not null default 'scan',
+  state text not null default 'unknown',
+  waiting_for text,
+  stage_state jsonb,
+  stage_at timestamptz
+);
+create index devices_stage on devices (stage);
+create index devices_state on devices (state);
+create index devices_domain on devices (domain);
+create index devices_last_seen on devices (last_seen_at);
+create index devices_hostname on devices (hostname, id);
+
+create table events (
+  event_id uuid primary key,
+  device_id uuid not null references devices(id) on delete cascade,
+  seq bigint not null,
+  time timestamptz not null,
+  received_at timestamptz not null,
+  kind text not null,
+  user_name text,
+  stage text,
+  code text,
+  message text,
+  detail jsonb
+);
+create index events_device_time on events (device_id, time desc, seq desc);
+create index events_received on events (received_at desc);
+create index events_time on events (time desc, seq desc);
+
+create table device_milestones (
+  device_id uuid not null references devices(id) on delete cascade,
+  milestone text not null,
+  at timestamptz not null,
+  primary key (device_id, milestone)
+);
+create index device_milestones_at on device_milestones (milestone, at);
+
+create table commands (
+  id uuid primary key,
+  device_id uuid not null references devices(id) on delete cascade,
+  batch_id uuid not null,
+  type text not null,
+  params jsonb not null,
+  issued_at timestamptz not null,
+  valid_until timestamptz not null,
+  created_by text not null,
+  status text not null,
+  sent_at timestamptz,
+  sent_by_instance text,
+  finished_at timestamptz,
+  result jsonb
+);
+create index commands_device_status on commands (device_id, status);
+create index commands_status_valid on commands (status, valid_until);
+create index commands_issued on commands (issued_at desc);
+
+create table admins (
+  username text primary key,
+  password_hash text not null,
+  created_at timestamptz not null
+);
+
+create table sessions (
+  token_hash text primary key,
+  username text not null references admins(username) on delete cascade,
+  created_at timestamptz not null,
+  expires_at timestamptz not null
+);
+
+create table api_tokens (
+  id uuid primary key,
+  name text not null,
+  token_hash text not null unique,
+  created_at timestamptz not null,
+  created_by text not null,
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+`,
+  },
+];
+
+/** Apply every migration not yet applied, under an advisory lock; returns the versions applied now. */
+export async function migrate(driver: SqlDriver): Promise<number[]> {
+  return driver.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.exec('create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null)');
+    const rows = await tx.query<{ version: number }>('select version from schema_migrations');
+    const applied = new Set(rows.map((row) => Number(row.version)));
+    const appliedNow: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await tx.exec(migration.sql);
+      await tx.query('insert into schema_migrations (version, name, applied_at) values ($1, $2, now())', [migration.version, migration.name]);
+      appliedNow.push(migration.version);
+    }
+    return appliedNow;
+  });
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { accountFile, accountSnapshot, groupMembers, normalizedUser, userFiles } from '../helpers/accounts.js';
+import { simulatedMac, untether } from '../helpers/sim.js';
+
+const MOBILE = ['jdoe', 'zobrien', 'mchen', 'psmith'];
+const CACHED_KEYS = [
+  'original_node_name', 'original_authentication_authority', 'copy_timestamp', 'cached_groups', 'cached_auth_policy', 'preserved_attributes',
+  'smb_sid', 'smb_primary_group_sid', 'smb_group_rid', 'smb_pwd_last_set', 'primaryntdomain', 'mcx_settings', 'mcx_flags',
+];
+
+describe('untether demobilize on a simulated AD-bound Mac', () => {
+  it('converts every eligible mobile account, attribute by attribute, and leaves every other account byte for byte', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const before = userFiles(mac);
+    const records = Object.fromEntries(MOBILE.map((name) => [name, normalizedUser(mac, name)!]));
+    const run = await untether(mac, ['demobilize', '--all', '--yes']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('3 converted, 0 rolled back, 0 failed, 1 skipped, 0 refused.');
+    const after = userFiles(mac);
+    for (const [name, bytes] of before) {
+      if (['zobrien', 'mchen', 'psmith'].includes(name)) continue;
+      expect({ name, same: bytes.equals(after.get(name)!) }).toEqual({ name, same: true });
+    }
+    for (const name of ['zobrien', 'mchen', 'psmith']) {
+      const old = records[name]!;
+      const now = normalizedUser(mac, name)!;
+      for (const key of CACHED_KEYS) expect({ name, key, value: now[key] }).toEqual({ name, key, value: undefined });
+      expect(now.authentication_authority!.some((value) => value.includes(';LocalCachedUser;') || value.startsWith(';Kerberosv5;;'))).toBe(false);
+      expect(now.authentication_authority).toEqual(old.authentication_authority!.filter((value) => value.startsWith(';ShadowHash;') || value === ';SecureToken;'));
+      for (const key of ['uid', 'generateduid', 'home', 'ShadowHashData', 'name', 'realname', 'shell']) expect({ name, key, value: now[key] }).toEqual({ name, key, value: old[key] });
+      expect(now.passwd).toEqual(['********']);
+      expect(now.gid).toEqual(['20']);
+      expect(accountFile(mac, name)).toBeNull();
+      expect(groupMembers(mac, 'staff')).toContain(name);
+    }
+    expect(groupMembers(mac, 'admin')).toContain('zobrien');
+    expect(normalizedUser(mac, 'jdoe')).toEqual(records.jdoe);
+
+    mac.clearCalls();
+    const again = await untether(mac, ['demobilize', '--all', '--yes']);
+    expect(again.exitCode).toBe(0);
+    expect(mac.writeCalls()).toEqual([]);
+  });
+
+  it('performs no write at all in a dry run, and prints the plan', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const before = userFiles(mac);
+    mac.clearCalls();
+    const run = await untether(mac, ['demobilize', '--all', '--dry-run']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('zobrien: would convert');
+    expect(run.stdout).toContain('delete PrimaryNTDomain (dscl -raw)');
+    expect(run.stdout).toContain('Dry run: 3 would convert, 1 skipped, 0 refused. Nothing was changed.');
+    expect(mac.writeCalls()).toEqual([]);
+    expect(userFiles(mac)).toEqual(before);
+  });
+
+  it('refuses a logged-in user named on the command line, with the reason, changing nothing', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const run = await untether(mac, ['demobilize', '--user', 'jdoe', '--yes']);
+    expect(run.exitCode).toBe(4);
+    expect(run.stdout).toContain('skip: logged-in: the user is logged in; policy loggedInUser=skip waits for logout');
+    expect(mac.writeCalls()).toEqual([]);
+  });
+
+  it('refuses everything while FileVault is encrypting', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    mac.updateState((state) => {
+      state.fileVault.statusLines = ['Encryption in progress: Pending'];
+    });
+    const run = await untether(mac, ['demobilize', '--all', '--yes']);
+    expect(run.exitCode).toBe(4);
+    expect(run.stdout).toContain('refuse: filevault-converting: FileVault is encrypting');
+    expect(mac.writeCalls()).toEqual([]);
+  });
+
+  it('must run as root for a real run, and says so in one line', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const run = await untether(mac, ['demobilize', '--user', 'zobrien', '--yes'], { uid: 65534 });
+    expect(run.exitCode).toBe(5);
+    expect(run.stderr).toBe('untether demobilize: demobilize changes the Mac and must run as root (sudo untether demobilize ...); nothing was changed\n');
+    expect(mac.writeCalls()).toEqual([]);
+  });
+
+  it('refuses bad input by name: unknown user, a name and --all, a real run without --yes and no terminal', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const unknown = await untether(mac, ['demobilize', '--user', 'nosuch', '--yes']);
+    expect(unknown).toMatchObject({ exitCode: 2, stderr: 'untether demobilize: no local account named "nosuch"; nothing was changed\n' });
+    expect((await untether(mac, ['demobilize', '--user', 'a', '--all'])).exitCode).toBe(2);
+    const noYes = await untether(mac, ['demobilize', '--user', 'zobrien']);
+    expect(noYes.exitCode).toBe(2);
+    expect(noYes.stderr).toContain('a real run needs --yes when there is no terminal to ask');
+    expect((await untether(mac, ['demobilize', '--user', '../etc', '--yes'])).stderr).toContain('--user "../etc" contains "/"');
+    expect(mac.writeCalls()).toEqual([]);
+  });
+
+  it('puts a converted account back exactly with untether restore', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const original = accountSnapshot(mac, 'zobrien');
+    expect((await untether(mac, ['demobilize', '--user', 'zobrien', '--yes'])).exitCode).toBe(0);
+    expect(accountSnapshot(mac, 'zobrien')).not.toEqual(original);
+    const restore = await untether(mac, ['restore', '--user', 'zobrien', '--yes']);
+    expect(restore.stdout).toContain('restored and verified');
+    expect(restore.exitCode).toBe(0);
+    expect(accountSnapshot(mac, 'zobrien')).toEqual(original);
+  });
+});

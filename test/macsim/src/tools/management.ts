@@ -1,0 +1,157 @@
+// Fake /usr/sbin/chown (checks and records only), /usr/bin/osascript and jamfHelper (record the notice
+// and the session user in .macsim/notices.jsonl), /usr/local/bin/jamf and /usr/sbin/pkgutil.
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
+import { Unsupported, reading, type FakeContext, type ToolHandler } from '../fake/context.js';
+import { firstValue } from '../records.js';
+import { LAYOUT, appendJsonLine, findRecord, listRecords, primaryName, rootPath, updateState } from '../store.js';
+
+/** One line of notices.jsonl: what a user would have seen on screen. */
+export interface NoticeRecord {
+  ts: string;
+  tool: 'osascript' | 'jamfHelper';
+  /** Session the notice was shown in (launchctl asuser UID), else the uid that ran the tool. */
+  uid: number;
+  /** Short name of that uid, or null when no user record has it. */
+  user: string | null;
+  text: string;
+  args: string[];
+}
+
+function userNameOfUid(root: string, uid: number): string | null {
+  const stored = listRecords(root, 'users').find((candidate) => Number(firstValue(candidate.record, 'uid')) === uid);
+  return stored ? primaryName(stored.record) : null;
+}
+
+function recordNotice(ctx: FakeContext, tool: NoticeRecord['tool'], text: string): void {
+  const uid = ctx.sessionUid ?? ctx.uid;
+  const notice: NoticeRecord = { ts: new Date().toISOString(), tool, uid, user: userNameOfUid(ctx.root, uid), text, args: [...ctx.args] };
+  appendJsonLine(path.join(ctx.root, LAYOUT.notices), notice);
+}
+
+export const osascript: ToolHandler = (ctx) => {
+  const scripts: string[] = [];
+  for (let index = 0; index < ctx.args.length; index += 2) {
+    if (ctx.args[index] !== '-e' || ctx.args[index + 1] === undefined) throw new Unsupported('only -e scripts are modelled');
+    scripts.push(ctx.args[index + 1]!);
+  }
+  if (scripts.length === 0) throw new Unsupported();
+  return reading(() => {
+    const text = scripts.join('\n');
+    recordNotice(ctx, 'osascript', text);
+    if (text.includes('display dialog')) ctx.out('button returned:OK\n'); // the default button, as if clicked
+    return 0;
+  });
+};
+
+/** jamfHelper flags whose value is shown to the user. */
+const JAMF_HELPER_TEXT_FLAGS = ['-title', '-heading', '-description', '-button1', '-button2'];
+
+export const jamfHelper: ToolHandler = (ctx) => {
+  if (!ctx.args.includes('-windowType')) throw new Unsupported('jamfHelper without -windowType');
+  return reading(() => {
+    const parts: string[] = [];
+    ctx.args.forEach((arg, index) => {
+      const value = ctx.args[index + 1];
+      if (JAMF_HELPER_TEXT_FLAGS.includes(arg) && value !== undefined) parts.push(`${arg.slice(1)}: ${value}`);
+    });
+    recordNotice(ctx, 'jamfHelper', parts.join('\n'));
+    return 0;
+  });
+};
+
+export const jamf: ToolHandler = (ctx) => {
+  const [verb, ...rest] = ctx.args;
+  const url = (): string => ctx.state().jamf?.url ?? 'https://jamf.example.com:8443/';
+  if (verb === 'recon' && rest.length === 0) {
+    return reading(() => {
+      ctx.out(
+        ` Retrieving inventory preferences from ${url()}...\n Locating accounts...\n Locating applications...\n` +
+          ` Submitting data to ${url()}...\n <computer_id>${ctx.state().jamf?.computerId ?? 1}</computer_id>\n`,
+      );
+      return 0;
+    });
+  }
+  if (verb === 'policy' && (rest.length === 0 || (rest.length === 2 && (rest[0] === '-event' || rest[0] === '-trigger')))) {
+    return reading(() => {
+      const trigger = rest[1] ?? 'recurring check-in';
+      ctx.out(`Checking for policies triggered by "${trigger}" for user "root"...\nNo policies were found for the "${trigger}" trigger.\n`);
+      return 0;
+    });
+  }
+  if (verb === 'manage' && rest.length === 0) return reading(() => 0);
+  throw new Unsupported();
+};
+
+export const chown: ToolHandler = (ctx) => {
+  const args = [...ctx.args];
+  while (args[0] === '-R' || args[0] === '-h' || args[0] === '-f') args.shift();
+  const [owner, ...paths] = args;
+  if (owner === undefined || paths.length === 0 || paths.some((item) => !item.startsWith('/'))) throw new Unsupported();
+  return {
+    isWrite: true,
+    fail: () => {
+      ctx.err(`chown: ${paths[0]}: Operation not permitted\n`);
+      return 1;
+    },
+    run: () => {
+      const [user = '', group] = owner.split(':');
+      if (user !== '' && !/^\d+$/.test(user) && !findRecord(ctx.root, 'users', user)) {
+        ctx.err(`chown: ${user}: illegal user name\n`);
+        return 1;
+      }
+      if (group !== undefined && group !== '' && !/^\d+$/.test(group) && !findRecord(ctx.root, 'groups', group)) {
+        ctx.err(`chown: ${group}: illegal group name\n`);
+        return 1;
+      }
+      let status = 0;
+      for (const item of paths) {
+        try {
+          lstatSync(rootPath(ctx.root, item));
+        } catch {
+          ctx.err(`chown: ${item}: No such file or directory\n`);
+          status = 1;
+          continue;
+        }
+        if (!ctx.isRoot) {
+          ctx.err(`chown: ${item}: Operation not permitted\n`);
+          status = 1;
+        }
+      }
+      return status;
+    },
+  };
+};
+
+export const pkgutil: ToolHandler = (ctx) => {
+  const [option, id, ...rest] = ctx.args;
+  if (option === '--pkgs' && id === undefined) {
+    return reading(() => {
+      ctx.out(ctx.state().packages.map((pkg) => `${pkg}\n`).join(''));
+      return 0;
+    });
+  }
+  if (option !== '--forget' || id === undefined || rest.length > 0) throw new Unsupported();
+  return {
+    isWrite: true,
+    fail: () => {
+      ctx.err(`No receipt for '${id}' found at '/'.\n`);
+      return 1;
+    },
+    run: () => {
+      if (!ctx.isRoot) {
+        ctx.err('Must be run as root\n'); // approximate
+        return 1;
+      }
+      return updateState(ctx.root, (state) => {
+        if (!state.packages.includes(id)) {
+          ctx.err(`No receipt for '${id}' found at '/'.\n`);
+          return 1;
+        }
+        state.packages = state.packages.filter((pkg) => pkg !== id);
+        ctx.out(`Forgot package '${id}' on '/'.\n`);
+        return 0;
+      });
+    },
+  };
+};

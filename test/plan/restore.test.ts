@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { applyToAttributes } from '../../agent/src/plan/operations.js';
+import { planRestore, recordDifferences, type AccountState } from '../../agent/src/plan/restore.js';
+import { planDemobilization } from '../../agent/src/plan/demobilize.js';
+import { DEFAULT_DEMOBILIZE_POLICY } from '../../agent/src/plan/policy.js';
+import { mobileRecord, record } from '../inventory/facts-fixture.js';
+
+const before: AccountState = {
+  record: record('jdoe', { ...mobileRecord.attributes, 'dsAttrTypeStandard:PrimaryNTDomain': ['CORP'], 'dsAttrTypeNative:ShadowHashData': ['62706c69'] }),
+  groups: { staff: false, admin: false },
+  accountFile: { contentBase64: Buffer.from('cache').toString('base64'), mode: 0o600 },
+};
+
+function afterPartial(count: number): AccountState {
+  const plan = planDemobilization(
+    { record: before.record, accountFileExists: true, effectiveAdmin: false },
+    { consoleUser: null, fileVault: { state: 'off', conversion: 'none', autoLogin: false }, fullDiskAccess: 'granted', groups: [], secureTokenHolders: null, userProfiles: {} },
+    DEFAULT_DEMOBILIZE_POLICY,
+  );
+  const operations = plan.operations.slice(0, count);
+  return {
+    record: { recordName: 'jdoe', attributes: applyToAttributes(before.record.attributes, operations) },
+    groups: { staff: operations.some((operation) => operation.op === 'add-group-member'), admin: false },
+    accountFile: operations.some((operation) => operation.op === 'remove-account-file') ? null : before.accountFile,
+  };
+}
+
+describe('planRestore', () => {
+  it('puts an account back from any point of a conversion, authority values appended and never rewritten whole', () => {
+    for (let count = 0; count <= 12; count += 1) {
+      const current = afterPartial(count);
+      const { operations, unrestorable } = planRestore(current, before);
+      expect(unrestorable).toEqual([]);
+      const restored = applyToAttributes(current.record.attributes, operations);
+      expect(recordDifferences({ recordName: 'jdoe', attributes: restored }, before.record)).toEqual([]);
+      expect(operations.some((operation) => 'attribute' in operation && operation.attribute === 'dsAttrTypeStandard:AuthenticationAuthority' && operation.op !== 'append-values' && operation.op !== 'delete-value')).toBe(false);
+    }
+  });
+
+  it('restores group membership and ~/.account, and does nothing when nothing changed', () => {
+    expect(planRestore(before, before).operations).toEqual([]);
+    const { operations } = planRestore(afterPartial(99), before);
+    expect(operations).toContainEqual(expect.objectContaining({ op: 'remove-group-member', group: 'staff' }));
+    expect(operations).toContainEqual(expect.objectContaining({ op: 'restore-account-file', mode: 0o600 }));
+    expect(operations).toContainEqual(expect.objectContaining({ op: 'set-attribute', attribute: 'dsAttrTypeStandard:PrimaryNTDomain', values: ['CORP'] }));
+  });
+
+  it('says what it cannot write back instead of writing a wrong value: the password hash', () => {
+    const current = { ...before, record: record('jdoe', { ...before.record.attributes, 'dsAttrTypeNative:ShadowHashData': ['00000000'] }) };
+    const { operations, unrestorable } = planRestore(current, before);
+    expect(operations).toEqual([]);
+    expect(unrestorable).toEqual(['ShadowHashData: the password hash changed; the user needs a password reset']);
+  });
+
+  it('never removes a ShadowHash or SecureToken authority that the snapshot lacks', () => {
+    const current = { ...before, record: record('jdoe', { ...before.record.attributes, 'dsAttrTypeStandard:AuthenticationAuthority': [...before.record.attributes['dsAttrTypeStandard:AuthenticationAuthority']!, ';SecureToken;x'] }) };
+    const snapshot = { ...before, record: record('jdoe', { ...before.record.attributes, 'dsAttrTypeStandard:AuthenticationAuthority': [';ShadowHash;'] }) };
+    const { operations, unrestorable } = planRestore(current, snapshot);
+    expect(operations.filter((operation) => operation.op === 'delete-value').map((operation) => operation.op === 'delete-value' && operation.value)).not.toContain(';SecureToken;');
+    expect(unrestorable.length).toBeGreaterThan(0);
+  });
+});

@@ -64,6 +64,10 @@ export function checkPayload(payloadRoot: string, scriptsDir: string, flavour: E
   for (const macPath of listTree(payloadRoot)) {
     const stats = lstatSync(inPayload(payloadRoot, macPath));
     const item = expected.get(macPath);
+    if (stats.isFile() && stats.size < 64 * 1024 * 1024) {
+      const text = readFileSync(inPayload(payloadRoot, macPath), 'latin1');
+      for (const what of secretsIn(text)) problems.push({ path: macPath, problem: `contains ${what}` });
+    }
     if (item === undefined) {
       if (!(parents.has(macPath) && stats.isDirectory())) problems.push({ path: macPath, problem: 'not in the payload layout (scripts/pkg/layout.ts)' });
       continue;
@@ -73,10 +77,6 @@ export function checkPayload(payloadRoot: string, scriptsDir: string, flavour: E
     else if (item.kind === 'directory' && !stats.isDirectory()) problems.push({ path: macPath, problem: 'should be a directory' });
     else if ((stats.mode & 0o7777) !== item.mode) {
       problems.push({ path: macPath, problem: `mode ${(stats.mode & 0o7777).toString(8)}, expected ${item.mode.toString(8)}` });
-    }
-    if (stats.isFile() && stats.size < 64 * 1024 * 1024) {
-      const text = readFileSync(inPayload(payloadRoot, macPath), 'latin1');
-      for (const what of secretsIn(text)) problems.push({ path: macPath, problem: `contains ${what}` });
     }
   }
   for (const item of items) {

@@ -106,3 +106,34 @@ describe('untether demobilize on a simulated AD-bound Mac', () => {
     expect(accountSnapshot(mac, 'zobrien')).toEqual(original);
   });
 });
+
+describe('untether demobilize with hostile record data', () => {
+  it('converts an account whose values hold quotes, unicode, a huge value and unknown authority tokens, keeping them intact', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const record = mac.readUser('psmith')!;
+    const huge = 'Ω'.repeat(200_000);
+    mac.writeUser({
+      ...record,
+      realname: ['Pri\'ya "Smith" $(touch /tmp/pwned) 😀'],
+      comment: [huge],
+      authentication_authority: [...record.authentication_authority!, ';DisabledUser;', ';Kerberosv5;;garbage', ';NetLogon;psmith;CORP'],
+    });
+    const run = await untether(mac, ['demobilize', '--user', 'psmith', '--yes']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const after = normalizedUser(mac, 'psmith')!;
+    expect(after.realname).toEqual(['Pri\'ya "Smith" $(touch /tmp/pwned) 😀']);
+    expect(after.comment).toEqual([huge]);
+    expect(after.authentication_authority).toEqual(expect.arrayContaining([';DisabledUser;', ';Kerberosv5;;garbage', ';NetLogon;psmith;CORP', ';SecureToken;']));
+    expect(after.authentication_authority!.some((value) => value.includes(';LocalCachedUser;'))).toBe(false);
+  });
+
+  it('shows control characters in a record escaped, so a value cannot forge output lines', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const record = mac.readUser('mchen')!;
+    mac.writeUser({ ...record, original_node_name: ['/Active Directory/CORP/All Domains\nzobrien  local  1  yes'] });
+    const run = await untether(mac, ['scan']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('All Domains\\x0azobrien');
+  });
+});

@@ -23,10 +23,10 @@ function desired(mac: SimulatedMac): { preset: string; method: string; chain: st
 
 /** Write the login right as an OS update does: the default chain back, other keys kept. */
 async function resetByOsUpdate(mac: SimulatedMac): Promise<void> {
-  const right = { ...mac.readAuthRight('system.login.console')!, mechanisms: [...mac.defaultLoginMechanisms()] };
+  const right: PlistDict = { ...mac.readAuthRight('system.login.console')!, mechanisms: [...mac.defaultLoginMechanisms()] };
   delete right.created;
   delete right.modified;
-  const run = await mac.run('security', ['authorizationdb', 'write', 'system.login.console'], { input: toXmlPlist(right as PlistDict) });
+  const run = await mac.run('security', ['authorizationdb', 'write', 'system.login.console'], { input: toXmlPlist(right) });
   expect(run.exitCode).toBe(0);
 }
 

@@ -1,4 +1,5 @@
 // Fault injection: the Nth write of a tool fails, hangs, or kills its caller before or after the write.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runFile, toXmlPlist } from './src/index.js';
 import { tempMac } from './support.js';
@@ -55,8 +56,16 @@ describe('hang', () => {
   it('hangs until the caller times out, and changes nothing', async () => {
     const mac = tempMac({ scenario: 'ad-bound' });
     mac.injectFault({ tool: 'dsconfigad', write: 1, mode: 'hang' });
-    const result = await mac.run('dsconfigad', ['-remove', '-force', '-u', 'none', '-p', 'none'], { timeoutMs: 1500 });
-    expect(result.signal).toBe('SIGKILL');
+    const child = spawn(mac.toolPath('dsconfigad'), ['-remove', '-force', '-u', 'none', '-p', 'none'], { env: { PATH: '/usr/bin:/bin' } });
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    for (let waited = 0; !mac.calls().some((call) => call.fault?.mode === 'hang'); waited += 20) {
+      if (waited > 15_000) throw new Error('the fake never reached its hang');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(child.exitCode).toBeNull(); // still hanging
+    child.kill('SIGKILL'); // what the caller's timeout does
+    expect(await closed).toBe('SIGKILL');
     expect(mac.readState().adBinding).not.toBeNull();
     expect(mac.calls().at(-1)).toMatchObject({ tool: 'dsconfigad', exitCode: null, fault: { mode: 'hang' } });
   });

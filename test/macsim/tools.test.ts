@@ -278,14 +278,16 @@ describe('console user: scutil and stat', () => {
     const child = spawn(mac.toolPath('scutil'), [], { env: { PATH: '/usr/bin:/bin' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stdin.write('n.add State:/Users/ConsoleUser\nn.watch\n');
     const waitFor = async (predicate: () => boolean): Promise<void> => {
       for (let waited = 0; !predicate(); waited += 20) {
-        if (waited > 5000) throw new Error(`timed out; output so far: ${output}`);
+        if (waited > 15_000) throw new Error(`timed out; output so far: ${output}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
-    await new Promise((resolve) => setTimeout(resolve, 400)); // let the fake start watching
+    // Commands run in order, so once the `show` answer is out the watch is in place.
+    child.stdin.write('n.add State:/Users/ConsoleUser\nn.watch\nshow State:/Users/ConsoleUser\n');
+    await waitFor(() => output.endsWith('}\n'));
+    output = '';
     mac.logout();
     await waitFor(() => output.includes('changedKey [0]'));
     expect(output).toMatch(/^notification callback \(store address = 0x[0-9a-f]+\)\.\n  [ \d]\d:\d\d:\d\d\.\d{3} changedKey \[0\] = State:\/Users\/ConsoleUser\n$/);

@@ -17,11 +17,9 @@ function event(partial: Partial<AccountEvent> & Pick<AccountEvent, 'kind'>): Acc
 
 const GERMAN = noticeTextsSchema.parse({
   defaultLocale: 'en',
-  locales: {
-    de: {
-      linked: { title: 'Konto verknüpft', message: 'Ihr Konto „{user}" ist jetzt mit {cloudUser} verknüpft.', button: 'Verstanden' },
-      demobilized: { title: 'Konto aktualisiert', message: 'Ihr Konto „{user}" ist jetzt lokal. Das Passwort bleibt gleich.' },
-    },
+  texts: {
+    linked: { de: { title: 'Konto verknüpft', message: 'Ihr Konto „{user}" ist jetzt mit {cloudUser} verknüpft.', button: 'Verstanden' } },
+    demobilized: { de: { title: 'Konto aktualisiert', message: 'Ihr Konto „{user}" ist jetzt lokal. Das Passwort bleibt gleich.' } },
   },
 });
 
@@ -57,14 +55,16 @@ describe('notice texts', () => {
   });
 
   it('refuse configuration texts with unknown placeholders, control characters, a leading "-" or too much text', () => {
-    const bad = (text: object) => noticeTextsSchema.safeParse({ locales: { en: { linked: text } } }).success;
+    const bad = (text: object) => noticeTextsSchema.safeParse({ texts: { linked: { en: text } } }).success;
     expect(bad({ title: 'Hi {usr}', message: 'x' })).toBe(false);
     expect(bad({ title: 'Hi\u001b[2J', message: 'x' })).toBe(false);
     expect(bad({ title: '-windowType fs', message: 'x' })).toBe(false);
     expect(bad({ title: 'Hi', message: 'x'.repeat(1001) })).toBe(false);
     expect(bad({ title: 'Hi {user}', message: 'line one\nline two' })).toBe(true);
-    expect(noticeTextsSchema.safeParse({ locales: { 'DE!': {} } }).success).toBe(false);
-    expect(noticeTextsSchema.safeParse({ locales: { en: { unknownKind: { title: 'a', message: 'b' } } } }).success).toBe(false);
+    expect(noticeTextsSchema.safeParse({ texts: { linked: { 'DE!': { title: 'a', message: 'b' } } } }).success).toBe(false);
+    expect(noticeTextsSchema.safeParse({ texts: { unknownKind: { en: { title: 'a', message: 'b' } } } }).success).toBe(false);
+    expect(noticeTextsSchema.safeParse({ locales: {} }).success).toBe(false);
+    expect(noticeTextsSchema.parse(undefined)).toEqual({ defaultLocale: 'en', texts: {} });
   });
 });
 

@@ -199,6 +199,18 @@ describe('dscl tool calls', () => {
     ]);
   });
 
+  it('names standard attributes the local node does not map (Jamf Connect\'s) by their full type name', async () => {
+    mac.install('dscl', {});
+    await createAttribute('/Users/jdoe', standardType('NetworkUser'), ['jdoe@example.com']);
+    await createAttribute('/Users/jdoe', standardType('OIDCProvider'), ['Azure']);
+    await deleteAttribute('/Users/jdoe', standardType('AzureUser'));
+    expect(mac.calls('dscl').map((call) => call.args)).toEqual([
+      ['.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:NetworkUser', 'jdoe@example.com'],
+      ['.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:OIDCProvider', 'Azure'],
+      ['.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:AzureUser'],
+    ]);
+  });
+
   it('passes values with spaces and semicolons as single arguments', async () => {
     mac.install('dscl', {});
     const value = ';LocalCachedUser;/Active Directory/CORP/corp.example.com:jdoe:9A1F2D0C-B782-488A-80BA-CAC95AB6CAE9';

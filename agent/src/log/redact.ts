@@ -57,7 +57,7 @@ export function clearSecretValues(): void {
 const VALUE_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // Authorization header values.
   [/\b(Bearer|Basic|Digest|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`],
-  // https://user:password@host
+  // A password in a URL's userinfo (scheme, user name, colon, password, at-sign).
   [/\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^@\s/]+@/gi, `$1:${REDACTED}@`],
   // secret=value, "token": "value", password: value (query strings, text, JSON fragments).
   [

@@ -13,6 +13,7 @@ import { mechanismPlugin, sameChain } from './chain.js';
 import { diffChains, satisfiesPreset, type ChainDiffLine } from './compare.js';
 import { JAMF_CONNECT_LOGIN_UI, JAMF_CONNECT_PLUGIN, presetChain, type LoginWindowPreset } from './presets.js';
 import { pruneBackups, readBackup, writeBackup, writeDesired } from './state.js';
+import { readLoginWindowStatus, type DriftReport } from './status.js';
 
 /** How the chain gets written. */
 export type WriteMethod = 'authorizationdb' | 'authchanger';
@@ -154,4 +155,21 @@ export async function applyLoginWindowPreset(preset: LoginWindowPreset, options:
   await record(chain);
   await pruneBackups();
   return { plan, result: 'applied', chain, backupPath };
+}
+
+/** What the daemon's periodic login window check did. */
+export type ReconcileOutcome =
+  | { action: 'none'; drift: DriftReport }
+  | { action: 'reapplied'; preset: LoginWindowPreset; outcome: ApplyOutcome };
+
+/**
+ * For the daemon (after boot, after an OS update): when the chain was reset to the macOS default while a
+ * preset is wanted, apply that preset again. A chain changed by anything else is only reported: another
+ * product or an admin did that, and fighting them in a loop would be worse. The caller holds the lock.
+ */
+export async function reconcileLoginWindow(options: { now: Date }): Promise<ReconcileOutcome> {
+  const status = await readLoginWindowStatus();
+  if (status.drift.state !== 'reset-by-os') return { action: 'none', drift: status.drift };
+  const preset = status.drift.preset;
+  return { action: 'reapplied', preset, outcome: await applyLoginWindowPreset(preset, { now: options.now }) };
 }

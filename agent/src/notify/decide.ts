@@ -40,7 +40,7 @@ function fill(template: string, values: Readonly<Partial<Record<NoticePlaceholde
 export function noticeFor(event: Pick<AccountEvent, 'kind' | 'user' | 'cloudUser' | 'provider'>, texts: NoticeTexts, locale: string | undefined): Notice {
   const values = { user: event.user, cloudUser: event.cloudUser ?? '', provider: event.provider ?? '' };
   for (const candidate of localeFallbacks(locale, texts.defaultLocale)) {
-    const text = texts.locales[candidate]?.[event.kind] ?? (candidate === 'en' ? DEFAULT_NOTICE_TEXTS[event.kind] : undefined);
+    const text = texts.texts[event.kind]?.[candidate] ?? (candidate === 'en' ? DEFAULT_NOTICE_TEXTS[event.kind] : undefined);
     if (text === undefined) continue;
     return {
       kind: event.kind,
@@ -54,11 +54,13 @@ export function noticeFor(event: Pick<AccountEvent, 'kind' | 'user' | 'cloudUser
   throw new Error(`choosing a notice text: no text for "${event.kind}" in any locale`);
 }
 
+// A text without its own button label takes the first label given in that locale for any event.
 function buttonFor(kind: NoticeKind, texts: NoticeTexts, locales: readonly string[]): string {
   for (const locale of locales) {
-    const localized = texts.locales[locale];
-    const button = localized?.[kind]?.button ?? Object.values(localized ?? {}).find((text) => text?.button !== undefined)?.button;
-    if (button !== undefined) return button;
+    const own = texts.texts[kind]?.[locale]?.button;
+    if (own !== undefined) return own;
+    const other = Object.values(texts.texts).find((byLocale) => byLocale?.[locale]?.button !== undefined)?.[locale]?.button;
+    if (other !== undefined) return other;
   }
   return DEFAULT_NOTICE_TEXTS[kind].button;
 }

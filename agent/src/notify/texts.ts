@@ -73,20 +73,29 @@ export const DEFAULT_NOTICE_TEXTS: Readonly<Record<NoticeKind, Required<NoticeTe
 };
 
 /**
- * Notice texts in the configuration: per locale, any of the kinds (the rest fall back to defaultLocale,
- * then to the built-in English). Example: { defaultLocale: "de", locales: { de: { linked: { title, message } } } }.
+ * Notice texts in the configuration, by event and then by locale; whatever is not given falls back to
+ * defaultLocale, then to the built-in English. Embedded in the agent configuration as "notices".
+ * Example: { "defaultLocale": "de", "texts": { "linked": { "de": { "title": "…", "message": "… {user} …" } } } }
  */
 export const noticeTextsSchema = z
   .strictObject({
-    defaultLocale: localeSchema.default('en'),
-    locales: z.record(localeSchema, z.partialRecord(z.enum(NOTICE_KINDS), noticeTextSchema)).default({}),
+    defaultLocale: localeSchema.default('en').meta({ title: 'Default locale', description: 'Locale used when the user\'s own has no text, e.g. "de". English is always the last fallback.' }),
+    texts: z
+      .partialRecord(z.enum(NOTICE_KINDS), z.record(localeSchema, noticeTextSchema))
+      .default({})
+      .meta({
+        title: 'Texts',
+        description:
+          'By event (demobilized, demobilize-pending, linked, link-pending), then by locale: { title, message, button }. Placeholders: {user}, {cloudUser}, {provider}.',
+      }),
   })
-  .describe('Texts of the notices shown to users whose account the agent changed; English is built in.');
+  .default({ defaultLocale: 'en', texts: {} })
+  .meta({ title: 'Notices', description: 'Texts shown to users whose account the agent changed or is about to change, by event and then by locale. Events without a text use the built-in English one.' });
 
 export type NoticeTexts = z.infer<typeof noticeTextsSchema>;
 
 /** The configuration with nothing set: English only. */
-export const DEFAULT_NOTICE_CONFIG: NoticeTexts = noticeTextsSchema.parse({});
+export const DEFAULT_NOTICE_CONFIG: NoticeTexts = noticeTextsSchema.parse(undefined);
 
 /** "de_CH", "de-CH@currency=EUR" or "de_CH.UTF-8" as a locale tag ("de-CH"); undefined when it is not one. */
 export function normalizeLocale(raw: string | undefined): string | undefined {

@@ -56,9 +56,22 @@ function checkAttribute(type: string): AttributeType {
   return type;
 }
 
-/** How an attribute is named on dscl's command line: the bare name, or with -raw the full type name. */
+/**
+ * Standard attribute types the local node has no mapping for: a bare name would resolve to a NATIVE
+ * attribute of that name, so they are always passed by their full type name. dslocal then stores them
+ * under that full name, which is where the products that read them look (Jamf Connect's own scripts and
+ * extension attributes use `dscl . -read /Users/x dsAttrTypeStandard:NetworkUser`).
+ */
+export const UNMAPPED_STANDARD_ATTRIBUTES: ReadonlySet<AttributeType> = new Set([
+  standardType('NetworkUser'),
+  standardType('OIDCProvider'),
+  standardType('AzureUser'),
+  standardType('OktaUser'),
+]);
+
+/** How an attribute is named on dscl's command line: the bare name, or with -raw (or unmapped) the full type name. */
 function attributeArgument(type: AttributeType, raw: boolean): string {
-  if (raw) return type;
+  if (raw || UNMAPPED_STANDARD_ATTRIBUTES.has(type)) return type;
   // dscl resolves a bare name to the standard type when the node knows it, otherwise to the native one;
   // a prefixed native name is reported to be a silent no-op on delete (Intendant PR #193), so strip it.
   return type.startsWith(NATIVE_PREFIX) ? type.slice(NATIVE_PREFIX.length) : type.slice(STANDARD_PREFIX.length);

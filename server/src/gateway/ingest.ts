@@ -102,7 +102,7 @@ export class EventIngest {
       this.stats.failedBatches += 1;
       this.#logger.error('events_insert_failed', { count: batch.length, error: (error as Error).message });
       // Unacked events stay in the agents' queues; a reconnect makes them send again.
-      for (const connection of byConnection.keys()) connection.close('SHUTTING_DOWN', 'storing events failed');
+      for (const connection of byConnection.keys()) connection.close('INTERNAL', 'storing events failed');
     } finally {
       for (const [connection, ids] of byConnection) this.#onSettled(connection, ids.length);
     }

@@ -30,12 +30,13 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'macsim-bench-'));
 try {
   const mac = createSimulatedMac({ dir: path.join(dir, 'mac'), scenario: 'fleet', mobileUsers: 200 });
   const dscl = mac.toolPath('dscl');
+  const records = `${mac.userNames().length} records`;
   const rows: Array<[string, number]> = [
     ['bare node startup (node -e 0)', time(process.execPath, ['-e', '0'], runs)],
     ['sw_vers', time(mac.toolPath('sw_vers'), [], runs)],
     ['dscl . -read /Users/aduser001', time(dscl, ['.', '-read', '/Users/aduser001'], runs)],
-    ['dscl . -list /Users UniqueID (245 users)', time(dscl, ['.', '-list', '/Users', 'UniqueID'], runs)],
-    ['dscl -plist . -readall /Users (245 users)', time(dscl, ['-plist', '.', '-readall', '/Users'], runs)],
+    [`dscl . -list /Users UniqueID (${records})`, time(dscl, ['.', '-list', '/Users', 'UniqueID'], runs)],
+    [`dscl -plist . -readall /Users (${records})`, time(dscl, ['-plist', '.', '-readall', '/Users'], runs)],
     ['dscl . -create /Users/aduser001 (write)', time(dscl, ['.', '-create', '/Users/aduser001', 'JobTitle', 'Engineer'], runs)],
     ['security authorizationdb read', time(mac.toolPath('security'), ['authorizationdb', 'read', 'system.login.console'], runs)],
   ];

@@ -38,7 +38,9 @@ export function isPlistDict(value: PlistValue | undefined): value is PlistDict {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 function escapeText(text: string): string {
-  return /[&<>]/.test(text) ? text.replace(/[&<>]/g, (char) => ESCAPES[char]!) : text;
+  // indexOf is native and cheap in a cold process; most values need no escaping at all.
+  if (text.indexOf('&') < 0 && text.indexOf('<') < 0 && text.indexOf('>') < 0) return text;
+  return text.replace(/[&<>]/g, (char) => ESCAPES[char]!);
 }
 
 /** Case-sensitive UTF-16 order, as CFStringCompare(a, b, 0). */

@@ -273,9 +273,14 @@ export interface StoredRecord {
   record: DirRecord;
 }
 
+/** Whether a name can name a record file (no "/", not hidden, not empty). */
+export function isStorableName(name: string): boolean {
+  return name !== '' && !name.includes('/') && !name.startsWith('.');
+}
+
 /** Find a record by any of its RecordNames: the file of that name first, then a scan for aliases. */
 export function findRecord(root: string, kind: RecordKind, name: string): StoredRecord | undefined {
-  if (name === '' || name.includes('/') || name.startsWith('.')) return undefined;
+  if (!isStorableName(name)) return undefined;
   const direct = readRecordFile(recordFile(root, kind, name));
   if (direct) return { fileName: name, record: direct };
   for (const stored of listRecords(root, kind)) {
@@ -302,7 +307,7 @@ export function listRecords(root: string, kind: RecordKind): StoredRecord[] {
  */
 export function writeRecord(root: string, kind: RecordKind, record: DirRecord, previousFileName?: string): void {
   const name = primaryName(record);
-  if (name === '' || name.includes('/') || name.startsWith('.')) {
+  if (!isStorableName(name)) {
     throw new Error(`writing directory record: invalid RecordName "${name}"`);
   }
   atomicWrite(recordFile(root, kind, name), toXmlPlist(record));

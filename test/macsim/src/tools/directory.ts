@@ -6,7 +6,7 @@ import { Unsupported, reading, type FakeContext, type ToolHandler } from '../fak
 import { groupIdsOf, isMember, loadGroups, toGroupInfo, toUserInfo, unsigned32, type GroupInfo } from '../membership.js';
 import { firstValue, stringValues } from '../records.js';
 import type { MacState } from '../state-schema.js';
-import { deleteRecordFile, findRecord, listRecords, rootPath, updateState, withLock, writeRecord, type DirRecord } from '../store.js';
+import { deleteRecordFile, findRecord, isStorableName, listRecords, rootPath, updateState, withLock, writeRecord, type DirRecord } from '../store.js';
 
 /** sysexits.h */
 const EX_USAGE = 64;
@@ -170,6 +170,7 @@ function createGroup(ctx: FakeContext, request: DseditgroupRequest): number {
     return EX_USAGE;
   }
   if (request.gid !== undefined && !/^-?\d+$/.test(request.gid)) throw new Unsupported(`gid ${request.gid}`);
+  if (!isStorableName(groupName)) throw new Unsupported(`group name "${groupName}"`);
   return withLock(ctx.root, () => {
     if (findRecord(ctx.root, 'groups', groupName)) {
       ctx.err('Group already exists.\n'); // approximate wording

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Unsupported, type FakeContext } from '../fake/context.js';
 import { NATIVE_PREFIX, STANDARD_PREFIX, displayValue, resolveAttribute, stringValues } from '../records.js';
-import { deleteRecordFile, findRecord, primaryName, updateState, withLock, writeRecord, type DirRecord, type RecordKind } from '../store.js';
+import { deleteRecordFile, findRecord, isStorableName, primaryName, updateState, withLock, writeRecord, type DirRecord, type RecordKind } from '../store.js';
 import { dsError, dsStatusError, type DsErrorName } from './ds-errors.js';
 
 export type Verb = 'create' | 'append' | 'merge' | 'delete' | 'change';
@@ -88,6 +88,7 @@ function writeRecordAttribute(ctx: FakeContext, request: WriteRequest): number {
   if (target.kind === 'type') throw new Unsupported(`${request.verb} on a record type container is not modelled`);
   if (target.viaSearch) throw new Unsupported('writes through /Search to records are not modelled; use the local node');
   const { verb, key, values } = request;
+  if (!isStorableName(target.name)) throw new Unsupported(`record name "${target.name}"`);
 
   if (key === undefined) {
     // Record-level create or delete.
@@ -121,7 +122,7 @@ function writeRecordAttribute(ctx: FakeContext, request: WriteRequest): number {
     // Since 10.14.4 removing the ;ShadowHash; authority makes macOS drop ShadowHashData at once (RT v1.4 changelog).
     if (diskKey === 'authentication_authority' && hadShadowHash && !hasShadowHashAuthority(record)) delete record.ShadowHashData;
     const newName = primaryName(record);
-    if (newName === '') throw new Unsupported('removing every RecordName of a record is not modelled');
+    if (!isStorableName(newName)) throw new Unsupported(`RecordName "${newName}" (empty, hidden or with "/")`);
     if (newName !== stored.fileName && findRecord(ctx.root, target.recordKind, newName)) {
       throw new Unsupported(`renaming ${stored.fileName} onto the existing record ${newName} is not modelled`);
     }

@@ -112,7 +112,7 @@ function textAttributes(attributes: ViewAttribute[], raw: boolean): string {
 
 function plistDict(attributes: ViewAttribute[]): PlistDict {
   const dict: PlistDict = {};
-  for (const attribute of attributes) dict[attribute.full] = [...attribute.values];
+  for (const attribute of attributes) dict[attribute.full] = attribute.values;
   return dict;
 }
 

@@ -7,7 +7,7 @@ describe('untether unbind on a simulated Mac', () => {
     const run = await untether(mac, ['unbind', '--yes']);
     expect(run.exitCode).toBe(4);
     expect(run.stderr).toContain('4 mobile account(s) remain (jdoe, mchen, psmith, zobrien); demobilize them first');
-    expect(mac.readState().binding).not.toBeNull();
+    expect(mac.readState().adBinding).not.toBeNull();
     expect(mac.writeCalls()).toEqual([]);
   });
 

@@ -145,6 +145,10 @@ describe('untether loginwindow safety', () => {
     const dry = await untether(mac, ['loginwindow', 'apply', 'demobilize', '--dry-run'], { uid: NOBODY });
     expect(dry.exitCode).toBe(0);
     expect(dry.stdout).toContain('+ JamfConnectLogin:DeMobilize,privileged');
+    expect((await untether(mac, ['loginwindow', 'apply', 'demobilize', '--yes'])).exitCode).toBe(0);
+    const status = await printJson(mac, NOBODY);
+    expect(status.drift.state).toBe('unknown');
+    expect(status.desired).toBeNull();
   });
 
   it('dry run prints the diff and writes nothing', async () => {

@@ -19,6 +19,10 @@ commands:
   fault DIR --tool TOOL --write N --mode fail|hang|kill-caller [--after-write] [--persistent] [--ds-error NAME]
                                arm a fault on the Nth write of TOOL ("*" = any tool)
   faults DIR [--clear]         list (or clear) armed faults
+  bootstrap-race DIR [--count N]
+                               the next N launchctl bootstraps load the job but report "Bootstrap failed: 5"
+  od-window DIR --ms N [--calls N]
+                               how long dscl fails after "killall opendirectoryd" (time and/or calls)
   login DIR USER [--alias NAME]
   logout DIR
   console DIR --mode loginwindow|setup|jamf-connect
@@ -74,6 +78,9 @@ function run(argv: string[]): void {
       persistent: { type: 'boolean' },
       'ds-error': { type: 'string' },
       clear: { type: 'boolean' },
+      count: { type: 'string' },
+      ms: { type: 'string' },
+      calls: { type: 'string' },
       alias: { type: 'string' },
       writes: { type: 'boolean' },
       summary: { type: 'boolean' },
@@ -130,6 +137,15 @@ function run(argv: string[]): void {
       const mac = openSimulatedMac(dir);
       if (values.clear) mac.clearFaults();
       printJson(mac.faults());
+      return;
+    }
+    case 'bootstrap-race':
+      openSimulatedMac(dir).raceNextBootstraps(positiveInteger(values.count, '--count') ?? 1);
+      return;
+    case 'od-window': {
+      const ms = positiveInteger(values.ms, '--ms');
+      if (ms === undefined) throw new UsageError('od-window needs --ms N');
+      openSimulatedMac(dir).setDirectoryRestartWindow({ ms, calls: positiveInteger(values.calls, '--calls') ?? 0 });
       return;
     }
     case 'login': {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CONFIG_DOMAIN, agentConfigSchema } from '../../agent/src/config/schema.js';
 import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
+import { INSTALL_PATHS, LAUNCHD_LABEL } from '../pkg/layout.js';
 
 /** A JSON Schema node as zod writes it (the parts we read). */
 interface JsonNode {
@@ -117,6 +118,78 @@ export function exampleMobileconfig(): string {
     PayloadVersion: 1,
   };
   return buildXmlPlist(payload);
+}
+
+/** What an admin must replace in the example profiles before uploading them. */
+export const TEAM_ID_PLACEHOLDER = 'REPLACE_WITH_YOUR_TEAM_ID';
+
+/**
+ * The designated requirement a Developer ID signature with our identifier gives, with the team left to fill in.
+ * The real one is printed by dist/pkg/build-on-mac.sh (`codesign --display --requirements -`): paste that.
+ */
+export function codeRequirementPlaceholder(): string {
+  return (
+    `identifier "${LAUNCHD_LABEL}" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ ` +
+    `and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = "${TEAM_ID_PLACEHOLDER}"`
+  );
+}
+
+function profile(name: string, displayName: string, description: string, payloads: Array<Record<string, PlistValue>>): string {
+  return buildXmlPlist({
+    PayloadContent: payloads,
+    PayloadDescription: description,
+    PayloadDisplayName: displayName,
+    PayloadIdentifier: `${CONFIG_DOMAIN}.${name}`,
+    PayloadOrganization: 'Example Corp',
+    PayloadScope: 'System',
+    PayloadType: 'Configuration',
+    PayloadUUID: stableUuid(name),
+    PayloadVersion: 1,
+  });
+}
+
+/**
+ * PPPC: Full Disk Access (SystemPolicyAllFiles) for the agent's executable, and for the shipped runtime (the
+ * process TCC sees when bin/untether is the launcher). Device channel, user-approved MDM only.
+ */
+export function pppcMobileconfig(): string {
+  const grant = (identifier: string, comment: string): PlistValue => ({
+    Authorization: 'Allow',
+    CodeRequirement: codeRequirementPlaceholder(),
+    Comment: comment,
+    Identifier: identifier,
+    IdentifierType: 'path',
+    StaticCode: false,
+  });
+  return profile('pppc', 'Untether agent: Full Disk Access (example)', `Grants Full Disk Access to the Untether agent. Replace ${TEAM_ID_PLACEHOLDER} in both CodeRequirement values (or paste the requirement build-on-mac.sh prints) before uploading.`, [
+    {
+      PayloadDisplayName: 'Untether Full Disk Access',
+      PayloadIdentifier: `${CONFIG_DOMAIN}.pppc.tcc`,
+      PayloadType: 'com.apple.TCC.configuration-profile-policy',
+      PayloadUUID: stableUuid('pppc.tcc'),
+      PayloadVersion: 1,
+      Services: {
+        SystemPolicyAllFiles: [
+          grant(INSTALL_PATHS.executable, 'The agent (standalone executable).'),
+          grant(INSTALL_PATHS.runtime, 'The Node runtime, when the package ships one (bin/untether is then a launcher).'),
+        ],
+      },
+    },
+  ]);
+}
+
+/** Managed login items: the daemon is allowed and cannot be turned off in System Settings (macOS 13+). */
+export function loginItemsMobileconfig(): string {
+  return profile('login-items', 'Untether agent: managed login item (example)', 'Keeps the Untether LaunchDaemon allowed in Login Items. Add a TeamIdentifier rule once the agent is signed with your Developer ID.', [
+    {
+      PayloadDisplayName: 'Untether managed login item',
+      PayloadIdentifier: `${CONFIG_DOMAIN}.login-items.rules`,
+      PayloadType: 'com.apple.servicemanagement',
+      PayloadUUID: stableUuid('login-items.rules'),
+      PayloadVersion: 1,
+      Rules: [{ Comment: 'The Untether agent LaunchDaemon', RuleType: 'Label', RuleValue: LAUNCHD_LABEL }],
+    },
+  ]);
 }
 
 function markdownCell(text: string): string {

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { configurationReference, exampleMobileconfig, jamfSchema } from './admin-schema.js';
+import { configurationReference, exampleMobileconfig, jamfSchema, loginItemsMobileconfig, pppcMobileconfig } from './admin-schema.js';
 import { repositoryRoot } from './repo.js';
 
 /** Each generated file (relative to the repository) and its content. */
@@ -14,6 +14,8 @@ export function adminArtifacts(): Array<{ file: string; content: string }> {
     { file: 'docs/admin/io.untether.agent.jamf-schema.json', content: `${JSON.stringify(jamfSchema(), null, 2)}\n` },
     { file: 'docs/admin/io.untether.agent.example.mobileconfig', content: exampleMobileconfig() },
     { file: 'docs/admin/configuration-reference.md', content: configurationReference() },
+    { file: 'docs/admin/io.untether.agent.pppc.example.mobileconfig', content: pppcMobileconfig() },
+    { file: 'docs/admin/io.untether.agent.login-items.example.mobileconfig', content: loginItemsMobileconfig() },
   ];
 }
 

@@ -171,7 +171,7 @@ describe('agent link against a real server', () => {
 describe('agent link and 401 answers', () => {
   it('keeps its token through passing 401s and re-enrolls only when they persist', async () => {
     let enrollCalls = 0;
-    const fake = http.createServer((request, response) => {
+    const fake = http.createServer((_request, response) => {
       enrollCalls += 1;
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ deviceId: '0b9d7c5e-2f1a-4b3c-8d4e-5f6a7b8c9d0e', token: 'N'.repeat(43) }));

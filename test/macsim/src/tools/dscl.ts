@@ -231,12 +231,13 @@ export const dscl: ToolHandler = (ctx) => {
   const verb = args.shift()?.replace(/^-/, '');
   if (node === undefined || verb === undefined) throw new Unsupported('interactive mode');
 
-  if (verb === 'authonly') return reading(() => (directoryServiceRestarting(ctx) ? dsError(ctx, 'eDSOpenNodeFailed') : authOnly(ctx, node, args)));
+  // Every call fails while opendirectoryd is restarting (after `killall opendirectoryd`).
+  const guard = (run: () => number) => () => (directoryServiceRestarting(ctx) ? dsError(ctx, 'eDSOpenNodeFailed') : run());
+  if (verb === 'authonly') return reading(guard(() => authOnly(ctx, node, args)));
 
   const rawPath = args.shift();
   if (rawPath === undefined) throw new Unsupported(`${verb} without a path`);
   const target = resolveTarget(node, rawPath);
-  const guard = (run: () => number) => () => (directoryServiceRestarting(ctx) ? dsError(ctx, 'eDSOpenNodeFailed') : run());
 
   if (verb === 'read') return reading(guard(() => read(ctx, options, target, args)));
   if (verb === 'readall') return reading(guard(() => readAll(ctx, options, target, args)));
@@ -254,7 +255,7 @@ export const dscl: ToolHandler = (ctx) => {
   const invocation: Invocation = {
     isWrite: true,
     run: guard(() => {
-      if (!ctx.isRoot) return dsStatusError(ctx, 'eDSPermissionError', verb === 'delete' && request.key === undefined ? 'delete' : 'attribute');
+      if (!ctx.isRoot) return dsStatusError(ctx, 'eDSPermissionError', statusKind(request));
       return applyWrite(ctx, request);
     }),
     fail: (fault) => failWrite(ctx, request, fault.dsError),
@@ -265,5 +266,10 @@ export const dscl: ToolHandler = (ctx) => {
 /** An injected write failure: the DS error the fault names (default eDSPermissionError, as TCC refusals look). */
 function failWrite(ctx: FakeContext, request: WriteRequest, faultError: string | undefined): number {
   const name: DsErrorName = faultError !== undefined && isDsErrorName(faultError) ? faultError : 'eDSPermissionError';
-  return dsStatusError(ctx, name, request.verb === 'delete' && request.key === undefined ? 'delete' : 'attribute');
+  return dsStatusError(ctx, name, statusKind(request));
+}
+
+/** Record deletion reports `<main> delete status: …`; every other write `<main> attribute status: …`. */
+function statusKind(request: WriteRequest): 'delete' | 'attribute' {
+  return request.verb === 'delete' && request.key === undefined ? 'delete' : 'attribute';
 }

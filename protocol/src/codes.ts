@@ -27,12 +27,13 @@ export const ERROR_CODES = {
   E_CONFIRMATION_MISMATCH: { meaning: 'A group command was confirmed for a different number of devices than it matches.' },
   E_INTERNAL: { meaning: 'An unexpected server error; the details are in the server log.' },
   E_COMMAND_EXPIRED: { meaning: 'The command arrived after its validUntil.' },
-  E_COMMAND_REPEATED: { meaning: 'The command id was already completed on this device.' },
+  E_COMMAND_REPEATED: { meaning: 'The command id was already completed or is running on this device; the repeat is ignored.' },
   E_COMMAND_NOT_ALLOWED: { meaning: 'The local configuration does not allow this command type.' },
   E_COMMAND_INVALID: { meaning: 'The command parameters failed validation on the agent.' },
   E_COMMAND_NO_HANDLER: { meaning: 'The agent has no handler for an allowed command type.' },
   E_COMMAND_FAILED: { meaning: 'The command handler ran and reported a failure.' },
   E_COMMAND_BUSY: { meaning: 'Another command is running; the agent runs one at a time.' },
+  E_RATE_LIMITED: { meaning: 'Too many failed attempts from this user or address; try again later.' },
   E_QUEUE_FULL: { meaning: 'The agent offline queue was full and dropped its oldest items.' },
 } as const satisfies Record<string, CodeEntry>;
 

@@ -31,7 +31,7 @@ async function measureUntether(mac: SimulatedMac): Promise<Measure> {
   const started = performance.now();
   const run = await execa(process.execPath, [cli, 'demobilize', '--all', '--yes'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
   const seconds = (performance.now() - started) / 1000;
-  if (run.exitCode !== 0) throw new Error(`untether demobilize exited ${run.exitCode}: ${run.stderr}`);
+  if (run.exitCode !== 0) throw new Error(`untether demobilize exited ${run.exitCode}: ${run.stderr}\n${run.stdout.split('\n').filter((line) => /ROLLED|FAILED|refuse|^\s+- /.test(line)).slice(0, 20).join('\n')}`);
   return { processes: mac.calls().length + 1, seconds };
 }
 

@@ -101,4 +101,5 @@ it('rejects nonsense fault specs', () => {
   const mac = tempMac({ scenario: 'local-only' });
   expect(() => mac.injectFault({ tool: 'dscl', write: 0, mode: 'fail' })).toThrow(/positive integer/);
   expect(() => mac.injectFault({ tool: 'dscl', write: 1, mode: 'fail', afterWrite: true })).toThrow(/kill-caller/);
+  expect(() => mac.injectFault({ tool: 'dsc1' as 'dscl', write: 1, mode: 'fail' })).toThrow(/unknown tool "dsc1"/);
 });

@@ -50,6 +50,16 @@ describe.each(testBackends())('REST API on %s', (backend) => {
       expect((await fetch(`${server.url}/api/v1/me`, { headers: { cookie: session } })).status).toBe(401);
     });
 
+    it('blocks a user after ten wrong passwords, even with the right one', async () => {
+      await store.createAdmin('victim', await hashPassword('the-right-one'), new Date());
+      const attempt = (password: string) =>
+        fetch(`${server.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'victim', password }) });
+      for (let index = 0; index < 10; index += 1) expect((await attempt(`guess-${index}`)).status).toBe(401);
+      const blocked = await attempt('the-right-one');
+      expect(blocked.status).toBe(429);
+      expect(((await blocked.json()) as { error: string }).error).toBe('E_RATE_LIMITED');
+    });
+
     it('creates, lists and revokes API tokens, storing only hashes', async () => {
       const created = await server.api('POST', '/api/v1/tokens', { name: 'script' });
       expect(created.status).toBe(201);

@@ -434,6 +434,12 @@ class WebSocketServerLink implements ServerLink {
       this.#logger.warn('command_rejected', { commandId: command.id, type: command.type, code, reason });
       this.#queueResult(command.id, 'rejected', code, reason);
     };
+    if (!decision.accept && decision.code === 'E_COMMAND_REPEATED') {
+      // No second result: the first run reports (or already reported) the real outcome under this id, and a
+      // "rejected" here would overwrite it on the server when a redelivery races a running command.
+      this.#logger.info('command_repeat_ignored', { commandId: command.id, type: command.type });
+      return;
+    }
     if (!decision.accept) return refuse(decision.code, decision.reason);
     if (this.#running !== undefined) return refuse('E_COMMAND_BUSY', 'another command is running');
     const handler = this.#handlers.get(command.type);

@@ -3,11 +3,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { bearerToken, generateToken, hashToken, verifyPassword } from '../auth/secrets.js';
+import { FailureThrottle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import { HttpError, readCookie, readJsonBody, sendJson } from './http.js';
 
 export const SESSION_COOKIE = 'untether_session';
+
+/** 10 wrong passwords for one user, or 30 from one address, in 15 minutes block further tries for the rest of it. */
+const LOGIN_WINDOW_MS = 15 * 60_000;
 
 const LoginBody = z.strictObject({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) });
 
@@ -23,6 +27,8 @@ export class AdminAuth {
   readonly #clock: Clock;
   readonly #sessionTtlMs: number;
   readonly #secureCookies: boolean;
+  readonly #byUser = new FailureThrottle(10, LOGIN_WINDOW_MS);
+  readonly #byAddress = new FailureThrottle(30, LOGIN_WINDOW_MS);
 
   constructor(options: { store: Store; clock: Clock; sessionTtlMs: number; secureCookies: boolean }) {
     this.#store = options.store;
@@ -50,13 +56,23 @@ export class AdminAuth {
   /** POST /api/v1/login */
   async login(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readJsonBody(request, LoginBody);
+    const now = this.#clock.now().getTime();
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (this.#byUser.isBlocked(body.username, now) || this.#byAddress.isBlocked(address, now)) {
+      throw new HttpError(429, 'E_RATE_LIMITED', 'too many failed logins; try again later');
+    }
     const stored = await this.#store.findAdminPasswordHash(body.username);
     // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
     const valid = await verifyPassword(body.password, stored ?? DUMMY_HASH);
-    if (stored === null || !valid) throw new HttpError(401, 'E_UNAUTHENTICATED', 'wrong username or password');
+    if (stored === null || !valid) {
+      this.#byUser.fail(body.username, now);
+      this.#byAddress.fail(address, now);
+      throw new HttpError(401, 'E_UNAUTHENTICATED', 'wrong username or password');
+    }
+    this.#byUser.clear(body.username);
     const session = generateToken();
-    const now = this.#clock.now();
-    await this.#store.createSession(hashToken(session), body.username, now, new Date(now.getTime() + this.#sessionTtlMs));
+    const createdAt = this.#clock.now();
+    await this.#store.createSession(hashToken(session), body.username, createdAt, new Date(createdAt.getTime() + this.#sessionTtlMs));
     sendJson(response, 200, { username: body.username }, { 'set-cookie': this.#cookie(session, Math.floor(this.#sessionTtlMs / 1000)) });
   }
 

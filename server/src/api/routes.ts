@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 import { EnrollRequest } from '../../../protocol/src/index.js';
 import { bearerToken, generateToken, hashToken } from '../auth/secrets.js';
+import { FailureThrottle } from '../auth/throttle.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
 import type { DeviceFilter, Store } from '../store/store.js';
@@ -57,6 +58,8 @@ function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
 /** Build the route table. */
 export function buildRoutes(deps: ApiDependencies): Route[] {
   const { store, clock, logger, config, auth } = deps;
+  // 20 refused enrollment secrets from one address in 10 minutes block that address for the rest of the window.
+  const enrollFailures = new FailureThrottle(20, 10 * 60_000);
 
   async function resolveTarget(target: z.infer<typeof CommandPreviewBody>['target']): Promise<string[]> {
     if ('deviceId' in target) {
@@ -81,11 +84,14 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       handle: async ({ request, response }) => {
         const secret = bearerToken(request.headers.authorization);
         if (secret === undefined) throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'send the enrollment secret as a Bearer credential');
-        const body = await readJsonBody(request, EnrollRequest);
+        const address = request.socket.remoteAddress ?? 'unknown';
         const now = clock.now();
+        if (enrollFailures.isBlocked(address, now.getTime())) throw new HttpError(429, 'E_RATE_LIMITED', 'too many refused enrollments from this address');
+        const body = await readJsonBody(request, EnrollRequest);
         const valid = await store.useEnrollmentSecret(hashToken(secret), now);
         if (valid === null) {
-          logger.warn('enroll_refused', { reason: 'invalid secret', remote: request.socket.remoteAddress });
+          enrollFailures.fail(address, now.getTime());
+          logger.warn('enroll_refused', { reason: 'invalid secret', remote: address });
           throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'unknown, revoked or expired enrollment secret');
         }
         const token = generateToken();

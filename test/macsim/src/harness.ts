@@ -169,6 +169,9 @@ export class SimulatedMac {
 
   /** Arm a fault on the Nth write of a tool. Returns its id. */
   injectFault(options: FaultOptions): string {
+    if (options.tool !== '*' && !Object.hasOwn(TOOL_PATHS, options.tool)) {
+      throw new Error(`arming a fault: unknown tool "${options.tool}" (one of ${Object.keys(TOOL_PATHS).join(', ')}, or *)`);
+    }
     return armFault(this.root, {
       tool: options.tool,
       write: options.write,

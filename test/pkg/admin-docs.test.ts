@@ -1,0 +1,32 @@
+// The hand-written admin docs name things the code defines; these checks keep them in step.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EXTENSION_ATTRIBUTES } from '../../agent/src/ea/attributes.js';
+import { INSTALL_PATHS, LAUNCHD_LABEL, PKG_IDENTIFIER } from '../../scripts/pkg/layout.js';
+
+const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'admin');
+const read = (name: string) => readFileSync(path.join(docs, name), 'utf8');
+
+describe('admin docs', () => {
+  it('list every extension attribute the agent has (untether ea --help)', () => {
+    const jamf = read('jamf.md');
+    for (const attribute of EXTENSION_ATTRIBUTES) expect(jamf, attribute.name).toContain(`| \`${attribute.name}\` |`);
+  });
+
+  it('name the installed paths, label and receipt as the package layout defines them', () => {
+    const readme = read('README.md');
+    for (const macPath of [INSTALL_PATHS.launchDaemon, INSTALL_PATHS.executable, INSTALL_PATHS.uninstall, INSTALL_PATHS.newsyslog]) expect(readme).toContain(macPath);
+    expect(readme).toContain(PKG_IDENTIFIER);
+    expect(read('packaging.md')).toContain(`launchctl print system/${LAUNCHD_LABEL}`);
+  });
+
+  it('link only to files that exist', () => {
+    for (const name of ['README.md', 'packaging.md', 'configuration.md', 'full-disk-access.md', 'jamf.md', 'logs.md']) {
+      for (const match of read(name).matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)) {
+        expect(() => readFileSync(path.join(docs, match[1]!)), `${name} → ${match[1]}`).not.toThrow();
+      }
+    }
+  });
+});

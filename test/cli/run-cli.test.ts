@@ -35,12 +35,6 @@ describe('the untether command line', () => {
     expect(badOption.err()).toMatch(/^untether scan: Unknown option '--jsn'.*\nRun "untether scan --help" for usage.\n$/);
   });
 
-  it('says plainly that a command is not built yet, with its own exit code', async () => {
-    const context = captureContext();
-    expect(await runCli(['status'], context)).toBe(EXIT.NOT_BUILT);
-    expect(context.err()).toContain('not built in this version yet; nothing was changed');
-  });
-
   it('names the known extension attributes when given an unknown one', async () => {
     const context = captureContext();
     expect(await runCli(['ea', 'nope'], context)).toBe(EXIT.USAGE);

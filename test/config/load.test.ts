@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildBinary } from 'plist';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FILE_PROBLEM_KEY, enabledStages, loadConfig, resolveConfig } from '../../agent/src/config/load.js';
+import { FILE_PROBLEM_KEY, describeConfigProblem, enabledStages, loadConfig, resolveConfig } from '../../agent/src/config/load.js';
 import { CONFIG_FILES, DEFAULT_AGENT_CONFIG } from '../../agent/src/config/schema.js';
 import { clearSecretValues, redactString } from '../../agent/src/log/redact.js';
 import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
@@ -71,6 +71,7 @@ describe('loadConfig', () => {
     write('managed', { ...pilot, demobilize: { enabled: true, when: 'sometimes', users: ['jdoe'] }, unbind: { enabled: true } });
     const loaded = await loadConfig();
     expect(loaded.problems).toEqual([{ key: 'demobilize.when', source: 'managed', message: expect.stringMatching(/demobilize is off$/) }]);
+    expect(describeConfigProblem(loaded.problems[0]!)).toMatch(/^demobilize\.when \(managed\): .*; demobilize is off$/);
     expect(loaded.config.demobilize.enabled).toBe(false);
     expect(loaded.config.unbind.enabled).toBe(true);
     expect(loaded.config.inventory.enabled).toBe(true);

@@ -11,8 +11,9 @@ describe('isWithinSchedule', () => {
   const evenings: Windows = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '19:00', end: '06:00' }];
   const lunch: Windows = [{ days: ['sat'], start: '12:00', end: '13:30' }];
 
-  it('never runs without a window', () => {
+  it('never runs without a window, or in a window that ends when it starts', () => {
     expect(isWithinSchedule([], at(23, 20))).toBe(false);
+    expect(isWithinSchedule([{ days: ['mon'], start: '20:00', end: '20:00' }], at(23, 20))).toBe(false);
   });
 
   it('runs inside a same-day window, start included, end excluded', () => {

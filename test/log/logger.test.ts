@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearSecretValues, registerSecretValue } from '../../agent/src/log/redact.js';
 import { SizeCappedFileTransport, rotatedFileNames } from '../../agent/src/log/file-transport.js';
-import { closeLogging, configureLogging, createLogger, jsonLineFormat, logFileProblem, readableFormat, redactFormat, setLogLevel } from '../../agent/src/log/logger.js';
+import { applyLoggingSettings, closeLogging, configureLogging, createLogger, jsonLineFormat, logFileProblem, readableFormat, redactFormat, setLogLevel } from '../../agent/src/log/logger.js';
 import { readLog } from '../../agent/src/log/read.js';
 import { setSystemRoot } from '../../agent/src/system/paths.js';
 import winston from 'winston';
@@ -77,6 +77,14 @@ describe('logger', () => {
     expect(lines().map((entry) => entry.event)).toEqual(['shown']);
   });
 
+  it('applies the configuration\'s logging section: level, size and file count', () => {
+    applyLoggingSettings({ level: 'warn', maxFileSizeMB: 1, maxFiles: 2 }, { console: false });
+    const log = createLogger({ component: 'daemon' });
+    log.info('hidden');
+    log.warn('shown');
+    expect(lines().map((entry) => entry.event)).toEqual(['shown']);
+  });
+
   it('rotates by size, keeps at most maxFiles files, and the reader returns every kept entry in order', async () => {
     configureLogging({ console: false, maxFileBytes: 2048, maxFiles: 3 });
     const log = createLogger({ component: 'test' });
@@ -124,5 +132,18 @@ process.exit(1);`;
     const child = await execa(process.execPath, ['--input-type=module', '-e', script], { reject: false });
     expect(child.exitCode).toBe(1);
     expect(lines()).toEqual([expect.objectContaining({ event: 'fatal', code: 'E_X' })]);
+  });
+
+  it('logs an uncaught exception, redacted, and exits 1 when asked to capture crashes (the daemon)', async () => {
+    const built = path.join(projectRoot, 'dist/agent/src/log/logger.js');
+    const script = `import { configureLogging } from ${JSON.stringify(built)};
+configureLogging({ console: false, captureCrashes: true, file: ${JSON.stringify(file)} });
+setTimeout(() => { throw new Error('boom with Bearer abcdefghijklmnop'); }, 0);`;
+    const child = await execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, timeout: 20_000 });
+    expect(child.exitCode).toBe(1);
+    const text = readFileSync(file, 'utf8');
+    expect(lines()).toEqual([expect.objectContaining({ level: 'error', component: 'process', event: 'uncaught_exception', error: expect.objectContaining({ name: 'Error' }) })]);
+    expect(text).toContain('boom with Bearer [REDACTED]');
+    expect(text).not.toContain('abcdefghijklmnop');
   });
 });

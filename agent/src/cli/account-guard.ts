@@ -1,9 +1,8 @@
 // What every command that changes accounts does first: be root, hold the one action lock (shared with
 // the daemon), and finish or roll back whatever an interrupted run left in the journal.
 import { UntetherError } from '../errors.js';
-import { acquireLock } from '../system/datastore.js';
 import { openEntries } from '../txn/journal.js';
-import { recoverOpenEntries } from '../txn/recover.js';
+import { runExclusive } from '../txn/exclusive.js';
 import type { CommandContext } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -32,20 +31,16 @@ export async function withAccountLock<T>(context: CommandContext, command: strin
     return work();
   }
   requireRoot(command);
-  const lock = await acquireLock(command, context.now());
-  if (!lock.acquired) {
-    const who = lock.owner ? `untether ${lock.owner.command} (pid ${lock.owner.pid}, since ${lock.owner.since})` : 'another untether process';
-    throw new UntetherError('E_BUSY', `${who} is changing this Mac; try again when it finishes`, { exitCode: EXIT.BUSY });
-  }
-  try {
-    const recovery = await recoverOpenEntries(() => context.now());
+  const result = await runExclusive(command, () => context.now(), work, (recovery) => {
     for (const outcome of recovery.outcomes) {
       const detail = outcome.outcome === 'failed' ? `: ${outcome.problems.join('; ')}` : '';
       context.stderr.write(`recovered an interrupted change of ${outcome.user}: ${outcome.outcome}${detail}\n`);
     }
     for (const problem of recovery.unreadable) context.stderr.write(`warning: unreadable journal entry ${problem}\n`);
-    return await work();
-  } finally {
-    await lock.release();
+  });
+  if (!result.ran) {
+    const who = result.owner ? `untether ${result.owner.command} (pid ${result.owner.pid}, since ${result.owner.since})` : 'another untether process';
+    throw new UntetherError('E_BUSY', `${who} is changing this Mac; try again when it finishes`, { exitCode: EXIT.BUSY });
   }
+  return result.value;
 }

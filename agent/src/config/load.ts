@@ -133,6 +133,11 @@ export async function loadConfig(options: { log?: Logger } = {}): Promise<Loaded
   return loaded;
 }
 
+/** One line per problem for `untether status` and the server: `demobilize.when (managed): …; demobilize is off`. */
+export function describeConfigProblem(problem: ConfigProblem): string {
+  return `${problem.key} (${problem.source}): ${problem.message}`;
+}
+
 /** The stages the configuration turns on, for a one-line summary in logs and status. */
 export function enabledStages(config: AgentConfig): string[] {
   const stages: string[] = [];

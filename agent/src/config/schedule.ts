@@ -1,6 +1,6 @@
 // The configured weekly windows, as a pure question the run loop asks: may a "schedule" stage run at this moment?
-// Local time of the Mac (what admins write in the profile). A window whose end is not after its start runs past
-// midnight into the next day; it belongs to the day it starts on.
+// Local time of the Mac (what admins write in the profile). A window whose end is before its start runs past
+// midnight into the next day and belongs to the day it starts on; start equal to end is an empty window.
 import type { AgentConfig } from './schema.js';
 
 type ScheduleWindow = AgentConfig['schedule']['windows'][number];
@@ -20,6 +20,7 @@ export function isWithinSchedule(windows: readonly ScheduleWindow[], now: Date):
   return windows.some((window) => {
     const start = minutes(window.start);
     const end = minutes(window.end);
+    if (end === start) return false;
     if (end > start) return window.days.includes(today) && minute >= start && minute < end;
     // Past midnight: the evening part belongs to today's window, the morning part to yesterday's.
     return (window.days.includes(today) && minute >= start) || (window.days.includes(yesterday) && minute < end);

@@ -9,6 +9,7 @@
 // - Every field has a title and a description (a test walks the schema to check).
 import { z } from 'zod';
 import { LOGIN_WINDOW_PRESETS } from '../loginwindow/presets.js';
+import { noticeTextsSchema } from '../notify/texts.js';
 import { demobilizePolicySchema } from '../plan/policy.js';
 
 /** The preference domain: file name of the managed and local plists, and the profile's payload domain. */
@@ -185,15 +186,6 @@ const allowedCommandsSchema = z
   .default({ rescan: true, demobilize: false, restore: false, unbind: false, loginwindow: false, takeover: false })
   .meta({ title: 'Allowed server commands', description: 'Which commands from the server this Mac runs. Every destructive one is refused unless allowed here. Destructive.' });
 
-/**
- * PLACEHOLDER until agent/src/notify/texts.ts exports noticeTextsSchema: texts keyed by event, then by
- * locale ("en", "fr", ...). Replace this schema with that one; the key name "notices" stays.
- */
-export const noticeTextsPlaceholderSchema = z
-  .record(z.string().min(1), z.record(z.string().min(2), z.string().min(1).max(2000)))
-  .default({})
-  .meta({ title: 'Notices', description: 'Texts shown to users, by event and then by locale (e.g. en, fr). Events without a text use the built-in one.' });
-
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 
 const scheduleSchema = z
@@ -204,7 +196,7 @@ const scheduleSchema = z
           .strictObject({
             days: z.array(weekday).min(1).meta({ title: 'Days', description: 'Days of the week: mon, tue, wed, thu, fri, sat, sun.' }),
             start: hourMinute.meta({ title: 'Start', description: 'Local time the window opens, HH:MM.' }),
-            end: hourMinute.meta({ title: 'End', description: 'Local time the window closes, HH:MM; earlier than start means the next day.' }),
+            end: hourMinute.meta({ title: 'End', description: 'Local time the window closes, HH:MM; earlier than start means the next day, equal to start means never.' }),
           })
           .meta({ title: 'Window', description: 'One weekly window.' }),
       )
@@ -233,7 +225,7 @@ export const agentConfigSchema = z
     loginWindow: loginWindowSchema,
     takeover: takeoverSchema,
     allowedCommands: allowedCommandsSchema,
-    notices: noticeTextsPlaceholderSchema,
+    notices: noticeTextsSchema,
     schedule: scheduleSchema,
     logging: loggingSchema,
   })

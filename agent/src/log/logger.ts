@@ -40,7 +40,19 @@ export const redactFormat = winston.format((info) => redactValue(info) as winsto
 
 /** The stored shape: time, level, component, event, then the event's fields (see log/entry.ts). */
 function toEntry(info: winston.Logform.TransformableInfo): LogEntry {
-  const { level, message, component, timestamp: _timestamp, ...fields } = info as Record<string, unknown>;
+  const raw = info as Record<string, unknown>;
+  if (raw.exception === true || raw.rejection === true) {
+    // winston's crash entries carry the message in prose plus os/process/trace dumps: keep a fixed event and the error.
+    return {
+      time: new Date().toISOString(),
+      level: String(raw.level),
+      component: 'process',
+      event: raw.rejection === true ? 'unhandled_rejection' : 'uncaught_exception',
+      error: raw.error,
+      pid: process.pid,
+    };
+  }
+  const { level, message, component, timestamp: _timestamp, ...fields } = raw;
   const entry: LogEntry = {
     time: new Date().toISOString(),
     level: String(level),
@@ -107,13 +119,27 @@ function buildTransports(options: LoggingOptions): winston.transport[] {
 export function configureLogging(options: LoggingOptions = {}): winston.Logger {
   const transports = buildTransports(options);
   if (root === undefined) {
-    root = winston.createLogger({ level: options.level ?? 'info', transports, exitOnError: false });
+    // exitOnError: after logging an uncaught exception the process exits 1, so launchd restarts it cleanly
+    // (KeepAlive SuccessfulExit=false) rather than a daemon running on in an unknown state.
+    root = winston.createLogger({ level: options.level ?? 'info', transports, exitOnError: true });
   } else {
     root.clear();
     for (const transport of transports) root.add(transport);
     root.level = options.level ?? 'info';
   }
   return root;
+}
+
+/** The configuration's `logging` section (agent/src/config/schema.ts), as the daemon applies it at start and on change. */
+export interface LoggingSettings {
+  level: LogLevel;
+  maxFileSizeMB: number;
+  maxFiles: number;
+}
+
+/** Reconfigure logging from the configuration, keeping the other options (console, crash capture) as given. */
+export function applyLoggingSettings(settings: LoggingSettings, options: LoggingOptions = {}): winston.Logger {
+  return configureLogging({ ...options, level: settings.level, maxFileBytes: settings.maxFileSizeMB * 1024 * 1024, maxFiles: settings.maxFiles });
 }
 
 /** A logger for one component: `createLogger({ component: 'demobilize' }).info('step_applied', { user, step })`. */

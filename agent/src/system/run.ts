@@ -119,3 +119,40 @@ export async function runToolChecked(tool: ToolName, args: readonly string[], op
 function notify(result: ToolResult): void {
   for (const observer of observers) observer(result);
 }
+
+/** A long-running tool (e.g. `scutil` watching a key): lines as they come, and a way to stop it. */
+export interface ToolSession {
+  /** Resolves when the process has exited, with its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  stop(): void;
+}
+
+/**
+ * Start a tool that keeps running and reports by printing lines (stdin stays open, so tools that quit at
+ * end of input keep going). The agent waits on its output; no polling.
+ */
+export function startToolSession(tool: ToolName, args: readonly string[], options: { input: string; onLine: (line: string) => void }): ToolSession {
+  const file = systemPath(TOOL_PATHS[tool]);
+  spawned += 1;
+  const child = execa(file, [...args], { env: TOOL_ENVIRONMENT, extendEnv: false, reject: false, stdin: 'pipe', buffer: false, killSignal: 'SIGTERM' });
+  child.stdin?.write(options.input);
+  let pending = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      options.onLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+  });
+  const exited = child.then((result) => result.exitCode ?? null, () => null);
+  return {
+    exited,
+    stop() {
+      child.stdin?.end();
+      child.kill();
+    },
+  };
+}

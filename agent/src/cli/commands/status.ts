@@ -1,0 +1,41 @@
+import { describeConfigProblem, enabledStages, loadConfig } from '../../config/load.js';
+import { readDaemonState } from '../../daemon/state.js';
+import { probeFullDiskAccess } from '../../system/full-disk-access.js';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { printable } from '../table.js';
+
+/** `untether status`: where the migration of this Mac stands, as the daemon last saw it. */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "Show the migration stage, what the agent waits for, and each stage's last result.",
+  usage: 'untether status [--json]',
+  details: 'Reads the state the daemon writes after every pass, the configuration (with any invalid key named) and Full Disk Access.',
+  examples: ['sudo untether status', 'sudo untether status --json'],
+  options: { json: { type: 'boolean', description: 'Print the status as JSON.' } },
+  async run(context, args) {
+    const [state, loaded, fullDiskAccess] = await Promise.all([readDaemonState().catch(() => undefined), loadConfig(), probeFullDiskAccess()]);
+    const configProblems = loaded.problems.map(describeConfigProblem);
+    if (args.values.json === true) {
+      context.stdout.write(`${JSON.stringify({ daemon: state ?? null, config: { enabledStages: enabledStages(loaded.config), problems: configProblems }, fullDiskAccess }, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    const lines: string[] = [];
+    lines.push(`Configuration: ${enabledStages(loaded.config).join(', ') || 'no stage enabled (the agent only scans)'}`);
+    for (const problem of configProblems) lines.push(`  invalid: ${printable(problem)}`);
+    lines.push(`Full Disk Access: ${fullDiskAccess}`);
+    if (!state) {
+      lines.push('Daemon: has not run yet (launchd starts it after the package is installed).');
+    } else {
+      lines.push(`Stage: ${state.stage}${state.waitingFor ? ` (waiting for ${state.waitingFor})` : ''}   updated ${state.updatedAt} by pid ${state.pid}`);
+      lines.push(`Server: ${state.server.url ?? 'none configured'}`);
+      for (const view of state.views) {
+        const result = state.lastResult[view.stage];
+        const last = result ? `; last: ${result.outcome} at ${result.at}${result.message ? ` (${printable(result.message)})` : ''}` : '';
+        lines.push(`  ${view.stage.padEnd(11)} ${view.status.padEnd(8)} ${printable(view.reason)}${last}`);
+      }
+    }
+    context.stdout.write(`${lines.join('\n')}\n`);
+    return configProblems.length > 0 ? EXIT.BAD_CONFIG : EXIT.OK;
+  },
+};

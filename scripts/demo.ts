@@ -1,40 +1,110 @@
-// `npm run demo`: the main job on a simulated Mac, with the real agent as a child process, the way an
-// admin would run it on a real one. Prints each command and what it said.
-import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+// `npm run demo`: the fleet server on its embedded database, a handful of simulated Macs each running the
+// real agent daemon against it, and users logging out one after another so the migration moves. Open the
+// printed URL to watch it on the dashboard. Ctrl-C stops everything. `--exit-when-done` ends the demo once
+// every Mac is done (the test suite runs it that way).
+import { execa, type ResultPromise } from 'execa';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSimulatedMac } from '../test/macsim/src/index.js';
+import { buildXmlPlist, type PlistValue } from '../agent/src/system/plist.js';
+import { createSimulatedMac, type CreateSimulatedMacOptions, type SimulatedMac } from '../test/macsim/src/index.js';
+import { startDemoServer } from './demo-server.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '..', 'agent', 'src', 'cli', 'main.js');
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'agent', 'src', 'cli', 'main.js');
+const exitWhenDone = process.argv.includes('--exit-when-done');
+const DEMO_TIMEOUT_MS = 10 * 60_000;
 
-async function untether(root: string, args: string[]): Promise<void> {
-  process.stdout.write(`\n\u001b[1m$ sudo untether ${args.join(' ')}\u001b[0m\n`);
-  const run = await execa(process.execPath, [cli, ...args], { env: { UNTETHER_SYSTEM_ROOT: root }, extendEnv: false, reject: false, stripFinalNewline: false });
-  process.stdout.write(run.stdout);
-  if (run.stderr) process.stdout.write(run.stderr);
-  process.stdout.write(`(exit ${run.exitCode})\n`);
+const FLEET: ReadonlyArray<{ name: string; options: Omit<CreateSimulatedMacOptions, 'dir'> }> = [
+  { name: 'mac-finance-01', options: { scenario: 'ad-bound' } },
+  { name: 'mac-sales-02', options: { scenario: 'fleet', mobileUsers: 3 } },
+  { name: 'mac-it-03', options: { scenario: 'ad-bound', os: '13.6.7' } },
+  { name: 'mac-design-04', options: { scenario: 'ad-bound-fv-autologin' } },
+  { name: 'mac-lab-05', options: { scenario: 'fleet', mobileUsers: 6 } },
+];
+
+function say(line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
+}
+
+function stageOf(mac: SimulatedMac): string {
+  try {
+    const state = JSON.parse(readFileSync(mac.path('/Library/Application Support/Untether/daemon-state.json'), 'utf8')) as { stage: string; waitingFor: string | null };
+    return state.waitingFor ? `${state.stage} (waiting for ${state.waitingFor})` : state.stage;
+  } catch {
+    return 'starting';
+  }
 }
 
 async function main(): Promise<void> {
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-demo-')), 'mac');
-  const mac = createSimulatedMac({ dir, scenario: 'ad-bound' });
-  process.stdout.write(`A simulated AD-bound Mac is at ${mac.root}\n(point the agent at it with UNTETHER_SYSTEM_ROOT=${mac.root})\n`);
-  await untether(mac.root, ['scan']);
-  await untether(mac.root, ['demobilize', '--user', 'zobrien', '--dry-run']);
-  await untether(mac.root, ['demobilize', '--all', '--yes']);
-  process.stdout.write('\n(jdoe logs out)\n');
-  mac.logout();
-  await untether(mac.root, ['demobilize', '--all', '--yes']);
-  await untether(mac.root, ['unbind', '--yes']);
-  await untether(mac.root, ['scan']);
-  await untether(mac.root, ['ea', 'migration-stage']);
-  process.stdout.write(`\nEvery change above was journaled and snapshotted under ${path.join(mac.root, 'Library/Application Support/Untether')}.\n`);
+  const base = mkdtempSync(path.join(os.tmpdir(), 'untether-demo-'));
+  const server = await startDemoServer({ port: Number(process.env.UNTETHER_DEMO_PORT ?? 0), dataDir: path.join(base, 'server'), quiet: true });
+  say(`Fleet server (embedded database) at ${server.url}  — log in as ${server.adminUser} / ${server.adminPassword}`);
+
+  const macs: Array<{ name: string; mac: SimulatedMac; daemon: ResultPromise }> = [];
+  for (const { name, options } of FLEET) {
+    const mac = createSimulatedMac({ ...options, dir: path.join(base, name) });
+    mac.updateState((state) => {
+      state.hardware.platformUuid = randomUUID().toUpperCase();
+      state.hardware.serialNumber = `DEMO${name.replace(/\W/g, '').toUpperCase().slice(-8)}`;
+    });
+    const names = mac.path('/Library/Preferences/SystemConfiguration/preferences.plist');
+    mkdirSync(path.dirname(names), { recursive: true });
+    writeFileSync(names, buildXmlPlist({ System: { System: { ComputerName: name, HostName: name } } }));
+    const managed = mac.path('/Library/Managed Preferences/io.untether.agent.plist');
+    mkdirSync(path.dirname(managed), { recursive: true });
+    // What an admin's configuration profile would hold.
+    const config = {
+      server: { url: server.url, enrollmentSecret: server.enrollSecret },
+      inventory: { enabled: true },
+      demobilize: { enabled: true, when: 'login', allUsers: true },
+      unbind: { enabled: true },
+      loginWindow: { enabled: true, preset: 'jamf-connect' },
+      allowedCommands: { rescan: true, demobilize: true, restore: true, unbind: true, loginwindow: true },
+    };
+    writeFileSync(managed, buildXmlPlist(config as PlistValue));
+    const daemon = execa(process.execPath, [cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
+    macs.push({ name, mac, daemon });
+    say(`${name}: simulated ${options.scenario} Mac, macOS ${mac.readState().os.productVersion}, agent daemon started (pid ${daemon.pid})`);
+  }
+  say(`Open ${server.url} to watch. Someone is logged in on each Mac, so conversions wait for logouts.`);
+
+  const stop = async (code: number) => {
+    for (const { daemon } of macs) daemon.kill('SIGTERM');
+    await Promise.allSettled(macs.map(({ daemon }) => daemon));
+    await server.close();
+    rmSync(base, { recursive: true, force: true });
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+
+  const started = Date.now();
+  let index = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const next = macs[index];
+    if (next && next.mac.readState().console.user !== null) {
+      say(`${next.name}: the user logs out`);
+      next.mac.logout();
+      index += 1;
+    } else if (next) {
+      index += 1;
+    }
+    const stages = macs.map(({ name, mac }) => `${name}: ${stageOf(mac)}`);
+    say(stages.join(' | '));
+    if (macs.every(({ mac }) => stageOf(mac) === 'done')) {
+      say(`Every Mac is demobilized, unbound and on the Jamf Connect login window. The dashboard at ${server.url} shows the whole story.`);
+      if (exitWhenDone) return stop(0);
+    }
+    if (exitWhenDone && Date.now() - started > DEMO_TIMEOUT_MS) {
+      say('demo: not every Mac finished in time');
+      return stop(1);
+    }
+  }
 }
 
 main().catch((error: unknown) => {
   process.stderr.write(`demo: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 1;
+  process.exit(1);
 });

@@ -1,12 +1,21 @@
 // `untether loginwindow` against simulated Macs: every preset on Ventura and Sonoma, with authchanger
 // installed and not, reset back to exactly the OS default, drift after an OS update, and the failures.
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { presetChain, type LoginWindowPreset } from '../../agent/src/loginwindow/presets.js';
 import { LAYOUT, toXmlPlist, type PlistDict, type SimulatedMac } from '../macsim/src/index.js';
-import { simulatedMac, untether } from '../helpers/sim.js';
+import { simulatedMac as createMac, untether } from '../helpers/sim.js';
 
 const DATA_DIR = '/Library/Application Support/Untether/loginwindow';
+const JAMF_CONNECT_BUNDLE = '/Library/Security/SecurityAgentPlugins/JamfConnectLogin.bundle';
+
+/** A simulated Mac with Jamf Connect's authorization plug-in installed (unless told otherwise). */
+function simulatedMac(options: Parameters<typeof createMac>[0] & { jamfConnectPlugin?: boolean }): SimulatedMac {
+  const { jamfConnectPlugin = true, ...rest } = options;
+  const mac = createMac(rest);
+  if (jamfConnectPlugin) mkdirSync(mac.path(JAMF_CONNECT_BUNDLE), { recursive: true });
+  return mac;
+}
 const NOBODY = 65534;
 
 function backups(mac: SimulatedMac): string[] {
@@ -183,6 +192,25 @@ describe('untether loginwindow safety', () => {
     expect(run.stderr).toMatch(/applying login window preset "demobilize": .*the previous chain was restored from the backup/);
     expect(mac.loginMechanisms()).toEqual(before);
     expect(() => desired(mac)).toThrow();
+  });
+
+  it('refuses a preset whose plug-in is not installed, and print flags a chain that loads a missing one', async () => {
+    const mac = simulatedMac({ scenario: 'local-only', authchanger: true, jamfConnectPlugin: false });
+    mac.clearCalls();
+    for (const preset of ['demobilize', 'jamf-connect']) {
+      const run = await untether(mac, ['loginwindow', 'apply', preset, '--yes']);
+      expect(run.exitCode).toBe(4);
+      expect(run.stderr).toContain(`${JAMF_CONNECT_BUNDLE} is not installed; a chain that loads it would stop every login`);
+    }
+    expect(mac.writeCalls()).toEqual([]);
+    const dry = await untether(mac, ['loginwindow', 'apply', 'demobilize', '--dry-run']);
+    expect(dry.stdout).toContain('Refused when run for real: JamfConnectLogin.bundle is not installed');
+    expect((await untether(mac, ['loginwindow', 'apply', 'apple', '--yes'])).exitCode).toBe(0);
+    expect((await mac.run('authchanger', ['-reset', '-JamfConnect'])).exitCode).toBe(0);
+    expect((await untether(mac, ['loginwindow', 'print'])).stdout).toContain('MISSING JamfConnectLogin: logins fail');
+    const reset = await untether(mac, ['loginwindow', 'reset', '--yes']);
+    expect(reset.exitCode).toBe(0);
+    expect(mac.loginMechanisms()).toEqual(mac.defaultLoginMechanisms());
   });
 
   it('refuses with the anchor\'s name when the macOS default lacks it, writing nothing', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyLoginWindow, hasDemobilizeMechanism } from '../../agent/src/loginwindow/chain.js';
-import { detectDrift, diffChains, diffChanges, renderDiff, satisfiesPreset } from '../../agent/src/loginwindow/compare.js';
+import { detectDrift, diffChains, diffChanges, renderDiff, satisfiesPreset, thirdPartyPlugins } from '../../agent/src/loginwindow/compare.js';
 import { planLoginWindow } from '../../agent/src/loginwindow/apply.js';
 import {
   ChainAnchorError,
@@ -186,6 +186,12 @@ describe('planLoginWindow', () => {
     const plan = planLoginWindow('demobilize', presetChain(VENTURA, 'demobilize'), VENTURA, false);
     expect(plan.changes).toBe(false);
     expect(diffChanges(plan.diff)).toBe(false);
+  });
+
+  it('lists the third-party plug-ins a preset loads, which must be installed', () => {
+    expect(planLoginWindow('apple', SONOMA, SONOMA, false).requiredPlugins).toEqual([]);
+    expect(planLoginWindow('demobilize', SONOMA, SONOMA, false).requiredPlugins).toEqual(['JamfConnectLogin']);
+    expect(thirdPartyPlugins(['XCredsLoginPlugin:LoginWindow', ...VENTURA], VENTURA)).toEqual(['XCredsLoginPlugin']);
   });
 
   it('names the other products\' mechanisms a preset would remove', () => {

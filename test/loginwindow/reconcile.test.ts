@@ -1,5 +1,6 @@
 // The daemon's login window check, in-process against a simulated Mac: re-apply after an OS update reset,
 // leave a chain another product changed alone.
+import { mkdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reconcileLoginWindow } from '../../agent/src/loginwindow/apply.js';
 import { presetChain } from '../../agent/src/loginwindow/presets.js';
@@ -12,6 +13,7 @@ afterEach(() => setSystemRoot(undefined));
 describe('reconcileLoginWindow', () => {
   it('applies the desired preset again after an OS update reset the chain, and only then', async () => {
     const mac = simulatedMac({ scenario: 'local-only', os: '13.6.7', authchanger: true });
+    mkdirSync(mac.path('/Library/Security/SecurityAgentPlugins/JamfConnectLogin.bundle'), { recursive: true });
     expect((await untether(mac, ['loginwindow', 'apply', 'demobilize', '--yes'])).exitCode).toBe(0);
     setSystemRoot(mac.root);
     expect(await reconcileLoginWindow({ now: new Date() })).toEqual({ action: 'none', drift: { state: 'in-sync', preset: 'demobilize' } });

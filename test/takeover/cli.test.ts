@@ -1,6 +1,6 @@
 // `untether takeover` against simulated Macs: single and CSV mappings, case differences, conflicts,
 // hostile CSVs, refused accounts, rollback on a failed write, restore, and the recorded login notice.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,6 +95,7 @@ describe('untether takeover with one mapping', () => {
 
   it('detects Jamf Connect from the login window', async () => {
     const mac = simulatedMac({ scenario: 'local-only' });
+    mkdirSync(mac.path('/Library/Security/SecurityAgentPlugins/JamfConnectLogin.bundle'), { recursive: true });
     expect((await untether(mac, ['loginwindow', 'apply', 'jamf-connect', '--yes'])).exitCode).toBe(0);
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--idp', 'Okta', '--dry-run']);
     expect(run.stdout).toContain('Provider: jamf-connect (detected from the login window)');

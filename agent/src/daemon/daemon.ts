@@ -2,7 +2,6 @@
 // console user changes (scutil notifications, no polling), when the configuration changes, on a timer, and
 // when the server asks. One action at a time, under the lock shared with the CLI. SIGTERM lets the current
 // step finish (or roll back) and exits 0; after a crash the journal is recovered at the next start.
-import os from 'node:os';
 import type { Logger } from 'winston';
 import type { Command } from '../../../protocol/src/index.js';
 import { demobilize } from '../actions/demobilize.js';
@@ -18,7 +17,9 @@ import { applyLoggingSettings, closeLogging, createLogger } from '../log/logger.
 import { scanMac } from '../inventory/collect.js';
 import { watchConsoleUser } from '../system/console-watch.js';
 import { dataPath } from '../system/datastore.js';
+import { ensurePrivateDirectory } from '../system/files.js';
 import { probeFullDiskAccess, type FullDiskAccess } from '../system/full-disk-access.js';
+import { computerName } from '../system/computer-name.js';
 import { hardwareIdentity } from '../system/ioreg.js';
 import { readFile } from 'node:fs/promises';
 import { systemPath } from '../system/paths.js';
@@ -100,7 +101,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
       fullDiskAccess,
       server: { url: loaded.config.server.url ?? null, linked: link !== undefined },
     });
-    link?.report({ type: 'inventory', collectedAt: outcome.inventory.collectedAt, inventory: toProtocolInventory(outcome.inventory) });
+    if (link) link.report({ type: 'inventory', collectedAt: outcome.inventory.collectedAt, inventory: toProtocolInventory(outcome.inventory, await computerName()) });
     link?.report({ type: 'stageState', at: now().toISOString(), state: toProtocolStageState(outcome.current, results) });
     const stageText = `${outcome.current.stage}:${outcome.current.waitingFor ?? ''}`;
     if (stageText !== lastStage) {
@@ -205,13 +206,15 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     const server = loaded.config.server;
     if (!server.url) return;
     const identity = await hardwareIdentity();
+    const hostname = await computerName();
     const secret = await readEnrollSecret();
     const allowed = loaded.config.allowedCommands;
+    await ensurePrivateDirectory(dataPath('link'));
     link = createServerLink({
       serverUrl: server.url,
       dataDir: systemPath(dataPath('link')),
       readEnrollSecret: () => secret,
-      device: { hardwareUuid: identity.hardwareUuid, serial: identity.serialNumber, hostname: os.hostname() },
+      device: { hardwareUuid: identity.hardwareUuid, serial: identity.serialNumber, hostname },
       agentVersion: agentVersion(),
       tls: { caFile: server.caFile ? systemPath(server.caFile) : undefined, spkiPins: server.spkiPins },
       policy: { ...DEFAULT_COMMAND_POLICY, allowed: { ...allowed }, loginWindowPresets: [...LOGIN_WINDOW_PRESETS] },

@@ -7,10 +7,11 @@ import { EXIT } from '../cli/exit-codes.js';
 import { UntetherError } from '../errors.js';
 import { readDefaultLoginChain } from '../inventory/collect.js';
 import * as authchanger from '../system/authchanger.js';
+import { isPluginInstalled, pluginBundlePath } from '../system/authplugins.js';
 import { isRunningAsRoot } from '../system/privileges.js';
 import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight, writeAuthorizationRight, type AuthorizationRight } from '../system/security.js';
 import { mechanismPlugin, sameChain } from './chain.js';
-import { diffChains, satisfiesPreset, type ChainDiffLine } from './compare.js';
+import { diffChains, satisfiesPreset, thirdPartyPlugins, type ChainDiffLine } from './compare.js';
 import { JAMF_CONNECT_LOGIN_UI, JAMF_CONNECT_PLUGIN, presetChain, type LoginWindowPreset } from './presets.js';
 import { pruneBackups, readBackup, writeBackup, writeDesired } from './state.js';
 import { readLoginWindowStatus, type DriftReport } from './status.js';
@@ -32,7 +33,12 @@ export interface LoginWindowPlan {
   changes: boolean;
   /** Mechanisms of other products (not Apple's default, not the preset's) that the write removes. */
   removesForeign: string[];
+  /** Third-party plug-ins the new chain loads (e.g. JamfConnectLogin); each must be installed. */
+  requiredPlugins: string[];
+  /** Those of them not installed on this Mac (filled by planFromMac); a write is refused while any is missing. */
+  missingPlugins: string[];
 }
+
 
 /**
  * Plan a preset, pure. authchanger is used only for jamf-connect: apple and demobilize are built by us
@@ -56,6 +62,8 @@ export function planLoginWindow(preset: LoginWindowPreset, current: readonly str
     diff: diffChains(current, changes ? intended : current),
     changes,
     removesForeign: changes ? removesForeign : [],
+    requiredPlugins: thirdPartyPlugins(intended, osDefault),
+    missingPlugins: [],
   };
 }
 
@@ -102,6 +110,16 @@ async function restoreBackup(backupPath: string): Promise<string | undefined> {
   }
 }
 
+/** Refuse a plan whose new chain loads a plug-in that is not installed (it would stop every login). */
+export function refuseMissingPlugins(plan: LoginWindowPlan): void {
+  if (!plan.changes || plan.missingPlugins.length === 0) return;
+  throw new UntetherError(
+    'E_LOGINWINDOW_PLUGIN_MISSING',
+    `applying login window preset "${plan.preset}": ${plan.missingPlugins.map((plugin) => pluginBundlePath(plugin)).join(', ')} is not installed; a chain that loads it would stop every login; install it first (Jamf Connect's package installs JamfConnectLogin.bundle); nothing was changed`,
+    { exitCode: EXIT.REFUSED },
+  );
+}
+
 /** Fail with NOT_ROOT unless running as root. */
 export function requireRoot(doing: string): void {
   if (!isRunningAsRoot()) {
@@ -118,7 +136,9 @@ export async function planFromMac(preset: LoginWindowPreset): Promise<{ plan: Lo
     }),
     authchanger.isInstalled(),
   ]);
-  return { plan: planLoginWindow(preset, definition.mechanisms ?? [], osDefault, authchangerInstalled), definition };
+  const plan = planLoginWindow(preset, definition.mechanisms ?? [], osDefault, authchangerInstalled);
+  for (const plugin of plan.requiredPlugins) if (!(await isPluginInstalled(plugin))) plan.missingPlugins.push(plugin);
+  return { plan, definition };
 }
 
 /**
@@ -131,6 +151,7 @@ export async function applyLoginWindowPreset(preset: LoginWindowPreset, options:
   if (options.dryRun) return { plan, result: 'dry-run', chain: plan.current };
   const record = (chain: string[]) =>
     writeDesired({ schemaVersion: 1, preset, method: plan.method, appliedAt: options.now.toISOString(), chain, osDefault: plan.osDefault });
+  refuseMissingPlugins(plan);
   if (!plan.changes) {
     await record(plan.current);
     return { plan, result: 'unchanged', chain: plan.current };

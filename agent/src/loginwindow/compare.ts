@@ -1,6 +1,6 @@
 // Comparing login chains, pure: the line diff a dry run prints, and whether the chain on the Mac still is
 // the one the admin asked for (drift), so the daemon can re-apply a preset after an OS update reset it.
-import { sameChain } from './chain.js';
+import { mechanismPlugin, sameChain } from './chain.js';
 import { JAMF_CONNECT_LOGIN_UI, presetChain, type LoginWindowPreset } from './presets.js';
 
 /** One line of a chain diff: kept, added by the change, or removed by it. */
@@ -72,4 +72,10 @@ export function detectDrift(desiredPreset: LoginWindowPreset, current: readonly 
   if (satisfiesPreset(desiredPreset, current, osDefault)) return 'in-sync';
   if (desiredPreset !== 'apple' && sameChain(current, osDefault)) return 'reset-by-os';
   return 'changed-by-someone-else';
+}
+
+/** The plug-ins a chain loads that the macOS default does not (third-party bundles that must be installed). */
+export function thirdPartyPlugins(chain: readonly string[], osDefault: readonly string[]): string[] {
+  const apple = new Set(osDefault.map(mechanismPlugin));
+  return [...new Set(chain.map(mechanismPlugin))].filter((plugin) => !apple.has(plugin));
 }

@@ -3,9 +3,10 @@
 import { readDefaultLoginChain } from '../inventory/collect.js';
 import type { LoginWindowKind } from '../inventory/model.js';
 import * as authchanger from '../system/authchanger.js';
+import { isPluginInstalled } from '../system/authplugins.js';
 import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight, type AuthorizationRight } from '../system/security.js';
 import { classifyLoginWindow, hasDemobilizeMechanism, sameChain } from './chain.js';
-import { detectDrift, type DriftState } from './compare.js';
+import { detectDrift, thirdPartyPlugins, type DriftState } from './compare.js';
 import { readDesired, type DesiredLoginWindow } from './state.js';
 
 /** The drift of the chain, or why it cannot be told. */
@@ -30,6 +31,8 @@ export interface LoginWindowStatus {
   desired: { state: 'recorded'; value: DesiredLoginWindow } | { state: 'none' } | { state: 'unreadable'; reason: string };
   drift: DriftReport;
   authchangerInstalled: boolean;
+  /** Third-party plug-ins the chain loads that are not installed: logins fail while any is listed. */
+  missingPlugins: string[];
 }
 
 function reasonOf(error: unknown): string {
@@ -74,7 +77,11 @@ export async function readLoginWindowStatus(): Promise<LoginWindowStatus> {
     desired,
     drift: driftOf(desired, mechanisms, osDefault.ok ? osDefault.chain : null),
     authchangerInstalled,
+    missingPlugins: [],
   };
+  if (osDefault.ok) {
+    for (const plugin of thirdPartyPlugins(mechanisms, osDefault.chain)) if (!(await isPluginInstalled(plugin))) status.missingPlugins.push(plugin);
+  }
   if (!osDefault.ok) status.osDefaultError = osDefault.reason;
   return status;
 }

@@ -4,7 +4,6 @@
 import { UntetherError } from '../errors.js';
 import { classifyLoginWindow } from '../loginwindow/chain.js';
 import { recordAccountEvent } from '../notify/ledger.js';
-import type { DirectoryRecord } from '../system/dscl.js';
 import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight } from '../system/security.js';
 import { readDirectory } from '../txn/account-state.js';
 import { runAccountChanges, type ChangeOutcome, type TransactionEvent } from '../txn/run.js';
@@ -75,7 +74,7 @@ export async function takeover(request: TakeoverRequest): Promise<TakeoverReport
 
   const outcomes = await runAccountChanges(
     toLink.map((account) => ({ kind: 'takeover' as const, user: account.plan.user!, operations: account.plan.operations })),
-    { now: request.now, onEvent: request.onEvent, directory: directory as { users: DirectoryRecord[]; groups: DirectoryRecord[] } },
+    { now: request.now, onEvent: request.onEvent, directory },
   );
   for (const [index, outcome] of outcomes.entries()) toLink[index]!.outcome = outcome;
   for (const account of toLink) {

@@ -1,5 +1,5 @@
 // `untether loginwindow print | apply PRESET | reset`: show or change the login window chain.
-import { applyLoginWindowPreset, planFromMac, requireRoot, type LoginWindowPlan } from '../../loginwindow/apply.js';
+import { applyLoginWindowPreset, planFromMac, refuseMissingPlugins, requireRoot, type LoginWindowPlan } from '../../loginwindow/apply.js';
 import { diffChains, diffChanges, renderDiff, type ChainDiffLine } from '../../loginwindow/compare.js';
 import { LOGIN_WINDOW_PRESETS, PRESET_DESCRIPTIONS, loginWindowPresetSchema, type LoginWindowPreset } from '../../loginwindow/presets.js';
 import { readLoginWindowStatus, type DriftReport, type LoginWindowStatus } from '../../loginwindow/status.js';
@@ -64,6 +64,7 @@ function renderStatus(status: LoginWindowStatus): string {
     `  Managed preset:  ${desired}`,
     `  Drift:           ${driftText(status.drift)}`,
     `  authchanger:     ${status.authchangerInstalled ? 'installed' : 'not installed'}`,
+    `  Plug-ins:        ${status.missingPlugins.length === 0 ? 'every plug-in the chain loads is installed' : `MISSING ${status.missingPlugins.map(printable).join(', ')}: logins fail until it is installed or the chain is reset`}`,
     '',
     `Mechanisms (${status.mechanisms.length}):`,
   ];
@@ -87,6 +88,7 @@ function statusJson(status: LoginWindowStatus): unknown {
     ...(status.desired.state === 'unreadable' ? { desiredError: status.desired.reason } : {}),
     drift: status.drift,
     authchangerInstalled: status.authchangerInstalled,
+    missingPlugins: status.missingPlugins,
   };
 }
 
@@ -102,6 +104,7 @@ function renderPlan(plan: LoginWindowPlan, heading: string): string {
   }
   lines.push(`Written ${how}.`, 'A backup of the whole right is taken first and put back if the check fails.');
   for (const mechanism of plan.removesForeign) lines.push(`Warning: removes ${printable(mechanism)}, which is neither Apple's nor this preset's.`);
+  for (const plugin of plan.missingPlugins) lines.push(`Refused when run for real: ${plugin}.bundle is not installed in /Library/Security/SecurityAgentPlugins; a chain that loads it would stop every login.`);
   lines.push('', 'Chain (- removed, + added):');
   return `${lines.join('\n')}\n${diffText(plan.diff)}`;
 }
@@ -133,6 +136,7 @@ async function apply(context: CommandContext, args: ParsedArgs, preset: LoginWin
   }
   requireRoot(`applying login window preset "${preset}"`);
   const { plan } = await planFromMac(preset);
+  refuseMissingPlugins(plan);
   if (plan.changes && args.values.yes !== true) {
     if (!context.interactive) throw new UsageError('this changes the login window of every user; add --yes to confirm when there is no terminal');
     context.stderr.write(renderPlan(plan, 'About to apply preset'));

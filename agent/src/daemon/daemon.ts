@@ -8,6 +8,7 @@ import { demobilize } from '../actions/demobilize.js';
 import { restoreAccount } from '../actions/restore.js';
 import { unbind } from '../actions/unbind.js';
 import { describeConfigProblem, loadConfig, type LoadedConfig } from '../config/load.js';
+import { readEnrollmentSecret } from '../config/secret.js';
 import { watchConfig } from '../config/watch.js';
 import { createServerLink, type HandlerOutcome, type NewEvent, type ServerLink } from '../link/link.js';
 import { DEFAULT_COMMAND_POLICY } from '../link/policy.js';
@@ -18,10 +19,9 @@ import { scanMac } from '../inventory/collect.js';
 import { watchConsoleUser } from '../system/console-watch.js';
 import { dataPath } from '../system/datastore.js';
 import { ensurePrivateDirectory } from '../system/files.js';
-import { probeFullDiskAccess, type FullDiskAccess } from '../system/full-disk-access.js';
+import { checkFullDiskAccess, type FullDiskAccess } from '../system/full-disk-access.js';
 import { computerName } from '../system/computer-name.js';
 import { hardwareIdentity } from '../system/ioreg.js';
-import { readFile } from 'node:fs/promises';
 import { systemPath } from '../system/paths.js';
 import type { ToolSession } from '../system/run.js';
 import { runExclusive } from '../txn/exclusive.js';
@@ -74,7 +74,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
   const serial = new Serial();
   const results: Partial<Record<MigrationStage, StageResult>> = {};
   const firstRunSinceBoot = await isFirstStartSinceBoot(now());
-  let fullDiskAccess: FullDiskAccess = await probeFullDiskAccess();
+  let fullDiskAccess: FullDiskAccess = (await checkFullDiskAccess()).status;
   let link: ServerLink | undefined;
   let stopping = false;
   let pending: Trigger | undefined;
@@ -112,7 +112,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
   }
 
   async function pass(trigger: Trigger): Promise<void> {
-    fullDiskAccess = await probeFullDiskAccess();
+    fullDiskAccess = (await checkFullDiskAccess()).status;
     const result = await runExclusive(
       'daemon',
       now,
@@ -195,25 +195,21 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     return result.value;
   }
 
-  async function readEnrollSecret(): Promise<string | undefined> {
-    const server = loaded.config.server;
-    if (server.enrollmentSecret) return server.enrollmentSecret;
-    if (!server.enrollmentSecretFile) return undefined;
-    return (await readFile(systemPath(server.enrollmentSecretFile), 'utf8').catch(() => '')).trim() || undefined;
-  }
-
   async function startLink(): Promise<void> {
     const server = loaded.config.server;
     if (!server.url) return;
     const identity = await hardwareIdentity();
     const hostname = await computerName();
-    const secret = await readEnrollSecret();
     const allowed = loaded.config.allowedCommands;
     await ensurePrivateDirectory(dataPath('link'));
     link = createServerLink({
       serverUrl: server.url,
       dataDir: systemPath(dataPath('link')),
-      readEnrollSecret: () => secret,
+      readEnrollSecret: () => {
+        const secret = readEnrollmentSecret(loaded.config.server);
+        if (secret.kind === 'refused') log.error('enrollment_secret_refused', { reason: secret.reason });
+        return secret.kind === 'found' ? secret.secret : undefined;
+      },
       device: { hardwareUuid: identity.hardwareUuid, serial: identity.serialNumber, hostname },
       agentVersion: agentVersion(),
       tls: { caFile: server.caFile ? systemPath(server.caFile) : undefined, spkiPins: server.spkiPins },

@@ -2,7 +2,7 @@
 // what woke the daemon, decide for every stage whether it is off, complete, waiting (and for what), or
 // ready to run. Stages run in order; a stage waits for the enabled stages before it.
 import type { AgentConfig } from '../config/schema.js';
-import { inScheduleWindow } from './schedule.js';
+import { isWithinSchedule } from '../config/schedule.js';
 
 /** The stages, in order, named as the protocol names them. */
 export const MIGRATION_STAGES = ['scan', 'demobilize', 'unbind', 'loginwindow', 'link'] as const;
@@ -57,7 +57,7 @@ function demobilizeView(config: AgentConfig, facts: MigrationFacts, trigger: Tri
       }
       break;
     case 'schedule':
-      if (!inScheduleWindow(config.schedule.windows, now)) return { ...base, status: 'waiting', waitingFor: 'schedule-window', reason: 'outside the schedule windows', users: eligible };
+      if (!isWithinSchedule(config.schedule.windows, now)) return { ...base, status: 'waiting', waitingFor: 'schedule-window', reason: 'outside the schedule windows', users: eligible };
       break;
     case undefined:
       return { ...base, status: 'off', waitingFor: null, reason: 'demobilize has no "when"; it stays off' };

@@ -1,5 +1,6 @@
 import { demobilize, type AccountResult } from '../../actions/demobilize.js';
-import { DEFAULT_DEMOBILIZE_POLICY } from '../../plan/policy.js';
+import { createLogger } from '../../log/logger.js';
+import { describeConfigProblem, loadConfig } from '../../config/load.js';
 import { withAccountLock } from '../account-guard.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
@@ -7,6 +8,8 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { renderAccount, renderSummary } from '../render-plan.js';
 import { parseOption, shortNameSchema } from '../validate.js';
 import { z } from 'zod';
+
+const log = createLogger({ component: 'demobilize' });
 
 /** Exit code for a run: named accounts must all end converted; with --all, deferred accounts are expected. */
 function exitCodeFor(accounts: readonly AccountResult[], named: boolean, dryRun: boolean): ExitCode {
@@ -63,8 +66,11 @@ export const demobilizeCommand: Command = {
         return EXIT.REFUSED;
       }
     }
+    // The configuration profile's policy applies to admins' runs too, so the CLI and the daemon agree.
+    const { config, problems } = await loadConfig();
+    for (const problem of problems.filter((candidate) => candidate.key.startsWith('demobilize'))) context.stderr.write(`warning: ${describeConfigProblem(problem)}\n`);
     const report = await withAccountLock(context, 'demobilize', dryRun, () =>
-      demobilize({ users: unique, dryRun, policy: DEFAULT_DEMOBILIZE_POLICY, now: () => context.now() }),
+      demobilize({ users: unique, dryRun, policy: config.demobilize.policy, now: () => context.now(), onEvent: (event) => log.info('transaction_event', { ...event }) }),
     );
     if (json) {
       context.stdout.write(`${JSON.stringify({ dryRun, warnings: report.warnings, accounts: report.accounts }, null, 2)}\n`);

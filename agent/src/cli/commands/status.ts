@@ -1,6 +1,6 @@
 import { describeConfigProblem, enabledStages, loadConfig } from '../../config/load.js';
 import { readDaemonState } from '../../daemon/state.js';
-import { probeFullDiskAccess } from '../../system/full-disk-access.js';
+import { checkFullDiskAccess } from '../../system/full-disk-access.js';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { printable } from '../table.js';
@@ -14,7 +14,7 @@ export const statusCommand: Command = {
   examples: ['sudo untether status', 'sudo untether status --json'],
   options: { json: { type: 'boolean', description: 'Print the status as JSON.' } },
   async run(context, args) {
-    const [state, loaded, fullDiskAccess] = await Promise.all([readDaemonState().catch(() => undefined), loadConfig(), probeFullDiskAccess()]);
+    const [state, loaded, fullDiskAccess] = await Promise.all([readDaemonState().catch(() => undefined), loadConfig(), checkFullDiskAccess().then((report) => report.status)]);
     const configProblems = loaded.problems.map(describeConfigProblem);
     if (args.values.json === true) {
       context.stdout.write(`${JSON.stringify({ daemon: state ?? null, config: { enabledStages: enabledStages(loaded.config), problems: configProblems }, fullDiskAccess }, null, 2)}\n`);

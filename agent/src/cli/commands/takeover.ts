@@ -157,8 +157,8 @@ export const takeoverCommand: Command = {
     'with their row; any problem refuses the whole file.',
     '',
     'Each account is a transaction: snapshot, apply, verify by re-reading, roll back on failure. Undo a link',
-    'with "untether restore --user NAME". The user is told at the next login that the password stays the',
-    'same and that the keychain may ask for the previous password. Renaming the account is not done here.',
+    'with "untether restore --user NAME". A notice is recorded for the user\'s next login: the password stays',
+    'the same, and the keychain may ask for the previous one. Renaming the account is not done here.',
   ].join('\n'),
   examples: [
     'sudo untether takeover --local jdoe --cloud-user john.doe@example.com --provider jamf-connect --idp Azure --dry-run',

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const macs: Array<{ name: string; mac: SimulatedMac; daemon: ResultPromise }> = [];
   for (const { name, options } of FLEET) {
     const mac = createSimulatedMac({ ...options, dir: path.join(base, name) });
+    mac.installJamfConnect();
     mac.updateState((state) => {
       state.hardware.platformUuid = randomUUID().toUpperCase();
       state.hardware.serialNumber = `DEMO${name.replace(/\W/g, '').toUpperCase().slice(-8)}`;

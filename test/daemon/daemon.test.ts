@@ -12,6 +12,7 @@ const FULL_MIGRATION = {
 describe('untether daemon on a simulated Mac', () => {
   it('takes a bound Mac through demobilize, unbind and the login window, waiting for a logout, and stops cleanly on SIGTERM', async () => {
     const mac = simulatedMac({ scenario: 'ad-bound' });
+    mac.installJamfConnect();
     writeManagedConfig(mac, FULL_MIGRATION);
     const daemon = startDaemon(mac);
     try {

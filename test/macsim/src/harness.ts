@@ -2,7 +2,7 @@
 // the demo and benchmarks. The agent only ever sees the system root (UNTETHER_SYSTEM_ROOT) with fake tools
 // at their macOS paths; everything here is the harness side.
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TOOL_PATHS, type ToolName } from '../../../agent/src/system/tools.js';
 import { defaultLoginMechanisms, LOGIN_RIGHT, readAuthDb } from './authdb.js';
@@ -136,6 +136,13 @@ export class SimulatedMac {
       writeState(this.root, valid);
       return valid;
     });
+  }
+
+  /** Install Jamf Connect's login plug-in bundle (what its pkg puts in SecurityAgentPlugins), so its mechanisms can load. */
+  installJamfConnect(): void {
+    const contents = this.path('/Library/Security/SecurityAgentPlugins/JamfConnectLogin.bundle/Contents');
+    mkdirSync(contents, { recursive: true });
+    writeFileSync(path.join(contents, 'Info.plist'), '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>CFBundleIdentifier</key><string>com.jamf.connect.login</string></dict></plist>\n');
   }
 
   /** Log a user in at the console (scutil, stat and /dev/console follow). */

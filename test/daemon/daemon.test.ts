@@ -26,6 +26,17 @@ describe('untether daemon on a simulated Mac', () => {
       for (const name of ['jdoe', 'zobrien', 'mchen', 'psmith']) expect(mac.readUser(name)?.original_node_name).toBeUndefined();
       expect(mac.readState().adBinding).toBeNull();
       expect(mac.loginMechanisms()).toContain('JamfConnectLogin:LoginUI');
+
+      // At the next login, the converted user is told in their own session; a user nothing happened to is not.
+      mac.login('zobrien');
+      const started = Date.now();
+      while (!mac.notices().some((notice) => notice.user === 'zobrien') && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 200));
+      const notice = mac.notices().find((candidate) => candidate.user === 'zobrien');
+      expect(notice?.tool).toBe('jamfHelper');
+      expect(notice?.text).toMatch(/password/i);
+      mac.login('localadmin');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(mac.notices().some((candidate) => candidate.user === 'localadmin')).toBe(false);
     } finally {
       daemon.kill('SIGTERM');
     }

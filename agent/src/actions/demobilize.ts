@@ -13,6 +13,7 @@ import { status as fileVaultStatus } from '../system/fdesetup.js';
 import { accountFileExists } from '../system/files.js';
 import { probeFullDiskAccess } from '../system/full-disk-access.js';
 import { installedProfiles } from '../system/profiles.js';
+import { recordAccountEvent } from '../notify/ledger.js';
 import { readDirectory } from '../txn/account-state.js';
 import { runAccountChanges, type ChangeOutcome, type TransactionEvent } from '../txn/run.js';
 import { readUnlockSnapshot, type UnlockSnapshot } from '../txn/unlock.js';
@@ -118,6 +119,12 @@ export async function demobilize(request: DemobilizeRequest): Promise<Demobilize
   for (const outcome of outcomes) {
     const account = accounts.find((candidate) => candidate.plan.user === outcome.user);
     if (account) account.outcome = outcome;
+    // The user is told at their next login what happened (and that the password is the same).
+    if (outcome.outcome === 'committed') {
+      await recordAccountEvent({ id: `${outcome.snapshotId}:demobilized`, user: outcome.user, kind: 'demobilized', at: request.now().toISOString() }, request.now()).catch((error: unknown) =>
+        warnings.push(`recording the login notice for ${outcome.user}: ${message(error)}`),
+      );
+    }
   }
   return { dryRun: false, accounts, warnings };
 }

@@ -13,6 +13,10 @@ import { watchConfig } from '../config/watch.js';
 import { createServerLink, type HandlerOutcome, type NewEvent, type ServerLink } from '../link/link.js';
 import { DEFAULT_COMMAND_POLICY } from '../link/policy.js';
 import { applyLoginWindowPreset } from '../loginwindow/apply.js';
+import { notifyOnLogin } from '../notify/send.js';
+import { mappingsFromServer } from '../takeover/mapping.js';
+import { takeover } from '../takeover/run.js';
+import { consoleUser } from '../system/consoleuser.js';
 import { LOGIN_WINDOW_PRESETS, type LoginWindowPreset } from '../loginwindow/presets.js';
 import { applyLoggingSettings, closeLogging, createLogger } from '../log/logger.js';
 import { scanMac } from '../inventory/collect.js';
@@ -185,8 +189,13 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
             const outcome = await applyLoginWindowPreset(command.params.preset as LoginWindowPreset, { now: now() });
             return { outcome: 'succeeded', message: `preset ${command.params.preset}: ${outcome.result}` };
           }
-          case 'takeover':
-            return { outcome: 'failed', code: 'E_NOT_BUILT', message: 'takeover from the server is not built in this agent version' };
+          case 'takeover': {
+            const provider = loaded.config.takeover.provider ?? 'auto';
+            const report = await takeover({ mappings: mappingsFromServer(command.params.mappings), provider, idp: null, alias: false, dryRun: false, now });
+            if (report.conflicts.length > 0) return { outcome: 'failed', code: 'E_MAPPING_INVALID', message: report.conflicts.join('; ').slice(0, 2000) };
+            const failed = report.accounts.filter((account) => account.outcome && account.outcome.outcome !== 'committed');
+            return { outcome: failed.length === 0 ? 'succeeded' : 'failed', message: report.accounts.map((account) => `${account.plan.user ?? account.plan.cloudUser}: ${account.outcome?.outcome ?? account.plan.action}`).join(', ').slice(0, 2000) };
+          }
         }
       }),
     ).catch((error: unknown) => ({ ran: true as const, value: { outcome: 'failed' as const, code: 'E_COMMAND_FAILED', message: message(error).slice(0, 2000) } }));
@@ -225,9 +234,28 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     for (const problem of loaded.problems) emit({ kind: 'config.invalid', message: describeConfigProblem(problem).slice(0, 2000) });
   }
 
+  // A notice waits for the user's click (up to five minutes): shown beside the migration, never in its queue.
+  const noticeShownFor = new Set<string>();
+  async function noticeAtLogin(): Promise<void> {
+    const console = await consoleUser().catch(() => undefined);
+    if (console?.kind !== 'user' || noticeShownFor.has(console.name)) return;
+    noticeShownFor.add(console.name);
+    try {
+      const outcome = await notifyOnLogin({ user: console.name, uid: console.uid }, loaded.config.notices, { now: now() });
+      if (outcome.show) log.info('notice_shown', { user: console.name, kind: outcome.notice?.kind, shown: outcome.show.shown, via: outcome.show.via });
+    } catch (error) {
+      log.warn('notice_failed', { user: console.name, error: message(error) });
+    } finally {
+      noticeShownFor.delete(console.name);
+    }
+  }
+
   let consoleWatch: ToolSession | undefined;
   const watchConsole = () => {
-    consoleWatch = watchConsoleUser(() => request('console-change'));
+    consoleWatch = watchConsoleUser(() => {
+      request('console-change');
+      void noticeAtLogin();
+    });
     // scutil should run for the daemon's life; if it ends, watch again after a pause.
     void consoleWatch.exited.then(() => {
       if (!stopping) setTimeout(watchConsole, 5_000).unref();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accountFile, accountSnapshot, groupMembers, normalizedUser, userFiles } from '../helpers/accounts.js';
 import { simulatedMac, untether } from '../helpers/sim.js';
+import { writeManagedConfig } from '../helpers/daemon.js';
 
 const MOBILE = ['jdoe', 'zobrien', 'mchen', 'psmith'];
 const CACHED_KEYS = [
@@ -135,5 +136,18 @@ describe('untether demobilize with hostile record data', () => {
     const run = await untether(mac, ['scan']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('All Domains\\x0azobrien');
+  });
+});
+
+describe('untether demobilize with primaryGroup=keep-with-alias', () => {
+  it('keeps the AD primary GID, resolvable through one shared local alias group', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    writeManagedConfig(mac, { demobilize: { policy: { primaryGroup: 'keep-with-alias' } } });
+    const run = await untether(mac, ['demobilize', '--user', 'zobrien', '--user', 'mchen', '--yes']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(normalizedUser(mac, 'zobrien')?.gid).toEqual(['1522360086']);
+    expect(mac.readGroup('ad-primary-1522360086')?.gid).toEqual(['1522360086']);
+    expect((await mac.run('id', ['-gn', 'zobrien'])).stdout.trim()).toBe('ad-primary-1522360086');
   });
 });

@@ -155,3 +155,11 @@ describe('planDemobilization', () => {
     expect(isDirectoryKerberosAuthority(';ShadowHash;')).toBe(false);
   });
 });
+
+describe('planDemobilization with primaryGroup=keep-with-alias', () => {
+  it('keeps the AD GID and ensures a local alias group for it instead of switching to staff', () => {
+    const plan = planDemobilization(target(), facts(), demobilizePolicySchema.parse({ primaryGroup: 'keep-with-alias' }));
+    expect(plan.operations.some((operation) => operation.op === 'set-attribute' && operation.attribute === 'dsAttrTypeStandard:PrimaryGroupID')).toBe(false);
+    expect(plan.operations).toContainEqual(expect.objectContaining({ op: 'ensure-alias-group', group: 'ad-primary-1583428591', gid: 1583428591 }));
+  });
+});

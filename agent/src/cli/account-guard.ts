@@ -1,19 +1,15 @@
 // What every command that changes accounts does first: be root, hold the one action lock (shared with
 // the daemon), and finish or roll back whatever an interrupted run left in the journal.
 import { UntetherError } from '../errors.js';
+import { isRunningAsRoot } from '../system/privileges.js';
 import { openEntries } from '../txn/journal.js';
 import { runExclusive } from '../txn/exclusive.js';
 import type { CommandContext } from './command.js';
 import { EXIT } from './exit-codes.js';
 
-/** Whether this process runs as root (effective UID 0). */
-export function runningAsRoot(): boolean {
-  return typeof process.geteuid === 'function' && process.geteuid() === 0;
-}
-
 /** Refuse plainly when a writing command is not run as root. */
 export function requireRoot(command: string): void {
-  if (!runningAsRoot()) {
+  if (!isRunningAsRoot()) {
     throw new UntetherError('E_NOT_ROOT', `${command} changes the Mac and must run as root (sudo untether ${command} ...); nothing was changed`, { exitCode: EXIT.NOT_ROOT });
   }
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Entry point of the `untether` CLI (and, through `untether daemon`, of the LaunchDaemon).
-import { runningAsRoot } from './account-guard.js';
+import { isRunningAsRoot } from '../system/privileges.js';
 import { configureLogging } from '../log/logger.js';
 import { EXIT } from './exit-codes.js';
 import { processContext, runCli } from './run-cli.js';
 
 // Commands run by root leave an audit trail in /Library/Logs/Untether/agent.log; a terminal sees warnings only.
 // The daemon reconfigures logging from its configuration when it starts.
-configureLogging({ file: runningAsRoot() ? undefined : false, consoleLevel: 'warn' });
+configureLogging({ file: isRunningAsRoot() ? undefined : false, consoleLevel: 'warn' });
 
 runCli(process.argv.slice(2), processContext()).then(
   (code) => {

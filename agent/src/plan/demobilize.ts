@@ -17,6 +17,11 @@ export const STAFF_GROUP = 'staff';
 export const STAFF_GID = 20;
 export const ADMIN_GROUP = 'admin';
 
+/** The local group that stands in for an AD primary group under policy keep-with-alias. */
+export function aliasGroupName(gid: number): string {
+  return `ad-primary-${gid}`;
+}
+
 /** The Mac-wide facts a plan depends on, read once for all accounts. */
 export interface DemobilizeFacts {
   /** Short name of the user at the console, or null. */
@@ -108,7 +113,9 @@ function groupOperations(target: DemobilizeTarget, facts: DemobilizeFacts, polic
     if (policy.primaryGroup === 'staff' || gid === null) {
       operations.push({ op: 'set-attribute', attribute: PRIMARY_GROUP_ID, values: [String(STAFF_GID)], why: `the AD primary group ${gid ?? '(none)'} has no local group; staff makes it resolvable` });
     }
-    // keep-with-alias: the GID stays; staff membership below keeps group access working until an alias group exists.
+    else {
+      operations.push({ op: 'ensure-alias-group', group: aliasGroupName(gid), gid, why: `keeps the AD primary group ${gid} resolvable after unbind (policy primaryGroup=keep-with-alias)` });
+    }
   }
   if (!directMembers(facts.groups, STAFF_GROUP).includes(name)) {
     operations.push({ op: 'add-group-member', group: STAFF_GROUP, why: 'local accounts belong to staff; mobile accounts are not members' });

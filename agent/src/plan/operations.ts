@@ -20,6 +20,8 @@ export const planOperationSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('restore-account-file'), contentBase64: z.string(), mode: z.number().int().min(0).max(0o7777), why: z.string() }),
   z.object({ op: z.literal('add-group-member'), group: groupName, why: z.string() }),
   z.object({ op: z.literal('remove-group-member'), group: groupName, why: z.string() }),
+  /** A local group carrying an AD primary GID, so the account's primary group resolves after unbind. Never removed by a rollback: other accounts may share it. */
+  z.object({ op: z.literal('ensure-alias-group'), group: groupName, gid: z.number().int().min(0), why: z.string() }),
 ]);
 
 export type PlanOperation = z.infer<typeof planOperationSchema>;
@@ -44,6 +46,8 @@ export function describeOperation(operation: PlanOperation): string {
       return `add to group ${operation.group} (${operation.why})`;
     case 'remove-group-member':
       return `remove from group ${operation.group} (${operation.why})`;
+    case 'ensure-alias-group':
+      return `create group ${operation.group} with GID ${operation.gid} unless it exists (${operation.why})`;
     default: {
       const unreachable: never = operation;
       return unreachable;

@@ -47,3 +47,9 @@ export async function addMember(user: string, group: string): Promise<void> {
 export async function removeMember(user: string, group: string): Promise<void> {
   await runToolChecked('dseditgroup', ['-o', 'edit', '-d', checkName('user', user), '-t', 'user', checkName('group', group)]);
 }
+
+/** Create a local group with a fixed GID (`dseditgroup -o create -i <gid> -r <real name> <group>`; root). */
+export async function createGroup(group: string, gid: number, realName: string): Promise<void> {
+  if (!Number.isSafeInteger(gid) || gid < 0) throw new TypeError(`creating group ${group}: ${gid} is not a GID`);
+  await runToolChecked('dseditgroup', ['-o', 'create', '-i', String(gid), '-r', realName, checkName('group', group)]);
+}

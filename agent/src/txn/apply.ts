@@ -30,6 +30,15 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
       return dseditgroup.addMember(target.user, operation.group);
     case 'remove-group-member':
       return dseditgroup.removeMember(target.user, operation.group);
+    case 'ensure-alias-group': {
+      const existing = await dscl.readRecord(`/Groups/${operation.group}`);
+      if (existing.kind === 'found') {
+        const gid = dscl.standardAttribute(existing.record, 'PrimaryGroupID')?.[0];
+        if (gid !== String(operation.gid)) throw new UntetherError('E_ALIAS_GROUP_CONFLICT', `creating alias group ${operation.group}: it exists with GID ${gid ?? '(none)'}, not ${operation.gid}`);
+        return;
+      }
+      return dseditgroup.createGroup(operation.group, operation.gid, `AD primary group ${operation.gid} (kept by Untether)`);
+    }
     case 'remove-account-file':
       if (target.home === null) throw new UntetherError('E_NO_HOME', `removing ~/.account of "${target.user}": the record has no NFSHomeDirectory`);
       await removeAccountFile(target.home);

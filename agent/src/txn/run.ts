@@ -159,6 +159,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
         after: captured?.state ?? null,
         unlockBefore: unlockFactsFor(snapshotRecord, unlockBefore),
         unlockAfter: record ? unlockFactsFor(record, unlockAfter) : { fileVaultUser: null, cryptoUser: null },
+        groupsAfter: after.groups,
       });
       if (problems.length === 0) {
         flight.entry = await updateEntry(flight.entry, { state: 'committed' }, options.now());

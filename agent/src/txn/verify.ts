@@ -3,6 +3,7 @@
 import { LOCAL_CACHED_USER } from '../inventory/classify.js';
 import { applyToAttributes, type PlanOperation } from '../plan/operations.js';
 import { isComparedAttribute, type AccountState } from '../plan/restore.js';
+import type { DirectoryRecord } from '../system/dscl.js';
 import { AUTHENTICATION_AUTHORITY, GENERATED_UID, HOME, SHADOW_HASH_DATA, UNIQUE_ID } from '../plan/cached-attributes.js';
 
 /** Whether the user could unlock FileVault / held a SecureToken, before and after (null = could not be read). */
@@ -53,6 +54,8 @@ export function verifyChange(input: {
   after: AccountState | null;
   unlockBefore: UnlockFacts;
   unlockAfter: UnlockFacts;
+  /** Every local group after the change, to check alias groups (omitted: not checked). */
+  groupsAfter?: readonly DirectoryRecord[];
 }): string[] {
   const { snapshot, operations, after } = input;
   if (after === null) return ['the account record is gone'];
@@ -78,6 +81,14 @@ export function verifyChange(input: {
   const groups = expectedGroups(snapshot, operations);
   for (const [group, member] of Object.entries(groups)) {
     if ((after.groups[group] ?? false) !== member) problems.push(`group ${group}: expected ${member ? 'a member' : 'not a member'}`);
+  }
+  if (input.groupsAfter) {
+    for (const operation of operations) {
+      if (operation.op !== 'ensure-alias-group') continue;
+      const group = input.groupsAfter.find((candidate) => candidate.recordName === operation.group);
+      const gid = group?.attributes['dsAttrTypeStandard:PrimaryGroupID']?.[0];
+      if (gid !== String(operation.gid)) problems.push(`alias group ${operation.group}: expected GID ${operation.gid}, found ${group ? (gid ?? 'none') : 'no group'}`);
+    }
   }
   const filePresent = expectedAccountFile(snapshot, operations);
   if ((after.accountFile !== null) !== filePresent) problems.push(`~/.account: expected ${filePresent ? 'present' : 'absent'}`);

@@ -11,6 +11,7 @@ import type {
   DevicePage,
   DeviceState,
   DeviceSummary,
+  EnrollDeviceInput,
   EnrollOutcome,
   EnrollmentSecretRecord,
   FleetOverview,
@@ -181,16 +182,7 @@ class SqlStore implements Store {
 
   // --- devices ------------------------------------------------------------------------------------------------
 
-  async enrollDevice(input: {
-    newDeviceId: string;
-    hardwareUuid: string;
-    serial: string;
-    hostname: string;
-    agentVersion: string;
-    tokenHash: string;
-    secretId: string;
-    now: Date;
-  }): Promise<EnrollOutcome> {
+  async enrollDevice(input: EnrollDeviceInput): Promise<EnrollOutcome> {
     const hardwareUuid = input.hardwareUuid.toUpperCase();
     return this.#db.transaction(async (tx) => {
       const existing = await tx.query<Row>('select id, serial from devices where hardware_uuid = $1 for update', [hardwareUuid]);

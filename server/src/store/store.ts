@@ -36,6 +36,18 @@ export interface DeviceDetail extends DeviceSummary {
   identityChangedAt: string | null;
 }
 
+/** What enrolling a device records. */
+export interface EnrollDeviceInput {
+  newDeviceId: string;
+  hardwareUuid: string;
+  serial: string;
+  hostname: string;
+  agentVersion: string;
+  tokenHash: string;
+  secretId: string;
+  now: Date;
+}
+
 /** Filters for device lists, the CSV export and group commands. Undefined fields do not filter. */
 export interface DeviceFilter {
   stage?: string;
@@ -169,16 +181,7 @@ export interface Store {
   useEnrollmentSecret(secretHash: string, now: Date): Promise<{ id: string } | null>;
 
   /** Create the device, or rotate the token of the device with the same hardware UUID. */
-  enrollDevice(input: {
-    newDeviceId: string;
-    hardwareUuid: string;
-    serial: string;
-    hostname: string;
-    agentVersion: string;
-    tokenHash: string;
-    secretId: string;
-    now: Date;
-  }): Promise<EnrollOutcome>;
+  enrollDevice(input: EnrollDeviceInput): Promise<EnrollOutcome>;
   findDeviceByTokenHash(tokenHash: string): Promise<DeviceIdentityRecord | null>;
   recordConnect(deviceId: string, input: { agentVersion: string; protocolVersion: number; capabilities: string[]; instanceId: string; now: Date }): Promise<void>;
   /** Mark disconnected, unless another instance has taken the device over since. */

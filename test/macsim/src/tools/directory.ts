@@ -159,7 +159,8 @@ function editGroup(ctx: FakeContext, request: DseditgroupRequest): number {
   });
 }
 
-function createGroup(ctx: FakeContext, request: DseditgroupRequest): number {
+/** dseditgroup's checks before creating or deleting a group: root (unauthenticated edits need it) and a group name. */
+function groupEditPrologue(ctx: FakeContext, request: DseditgroupRequest): string | number {
   if (!ctx.isRoot) {
     ctx.err('Username and password must be provided.\n');
     return EX_USAGE;
@@ -169,6 +170,12 @@ function createGroup(ctx: FakeContext, request: DseditgroupRequest): number {
     ctx.err('No group name provided\n');
     return EX_USAGE;
   }
+  return groupName;
+}
+
+function createGroup(ctx: FakeContext, request: DseditgroupRequest): number {
+  const groupName = groupEditPrologue(ctx, request);
+  if (typeof groupName === 'number') return groupName;
   if (request.gid !== undefined && !/^-?\d+$/.test(request.gid)) throw new Unsupported(`gid ${request.gid}`);
   if (!isStorableName(groupName)) throw new Unsupported(`group name "${groupName}"`);
   return withLock(ctx.root, () => {
@@ -192,15 +199,8 @@ function createGroup(ctx: FakeContext, request: DseditgroupRequest): number {
 }
 
 function deleteGroup(ctx: FakeContext, request: DseditgroupRequest): number {
-  if (!ctx.isRoot) {
-    ctx.err('Username and password must be provided.\n');
-    return EX_USAGE;
-  }
-  const groupName = request.group;
-  if (groupName === undefined) {
-    ctx.err('No group name provided\n');
-    return EX_USAGE;
-  }
+  const groupName = groupEditPrologue(ctx, request);
+  if (typeof groupName === 'number') return groupName;
   return withLock(ctx.root, () => {
     const group = findRecord(ctx.root, 'groups', groupName);
     if (!group) {

@@ -1,0 +1,104 @@
+// Benchmark: the idle daemon's resident memory and CPU over a minute on a simulated Mac (beside a bare Node
+// process that does nothing, measured in the same run), and the time from a logout or a login to the daemon
+// acting on it. Run: npm run build && node dist/scripts/bench/daemon.js [idleSeconds]
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
+import { createSimulatedMac, type SimulatedMac } from '../../test/macsim/src/index.js';
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'src', 'cli', 'main.js');
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
+}
+
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+}
+
+async function until<T>(read: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function state(mac: SimulatedMac): { stage: string; waitingFor: string | null } | undefined {
+  try {
+    return JSON.parse(readFileSync(mac.path('/Library/Application Support/Untether/daemon-state.json'), 'utf8')) as { stage: string; waitingFor: string | null };
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const idleSeconds = Number(process.argv[2] ?? 60);
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-bench-')), 'mac');
+  const mac = createSimulatedMac({ dir, scenario: 'ad-bound' });
+  const managed = mac.path('/Library/Managed Preferences/io.untether.agent.plist');
+  mkdirSync(path.dirname(managed), { recursive: true });
+  writeFileSync(managed, buildXmlPlist({ inventory: { enabled: true }, demobilize: { enabled: true, when: 'login', allUsers: true } } as PlistValue));
+  const daemon = execa(process.execPath, [cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
+  const bare = execa(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { reject: false });
+  try {
+    await until(() => (state(mac)?.waitingFor === 'login-window' ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let start-up garbage settle
+    const daemonCpu0 = cpuSeconds(daemon.pid!);
+    const bareCpu0 = cpuSeconds(bare.pid!);
+    const calls0 = mac.calls().length;
+    await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+    const daemonCpu = cpuSeconds(daemon.pid!) - daemonCpu0;
+    const bareCpu = cpuSeconds(bare.pid!) - bareCpu0;
+    const daemonRss = rssKiB(daemon.pid!);
+    const bareRss = rssKiB(bare.pid!);
+    const idleCalls = mac.calls().length - calls0;
+
+    mac.clearCalls();
+    const logoutAt = Date.now();
+    mac.logout();
+    await until(() => (mac.calls().length > 0 ? true : undefined));
+    const firstToolCall = Date.now() - logoutAt;
+    await until(() => (mac.writeCalls().length > 0 ? true : undefined));
+    const firstWrite = Date.now() - logoutAt;
+    await until(() => (state(mac)?.stage === 'done' ? true : undefined));
+
+    const loginAt = Date.now();
+    mac.login('zobrien');
+    await until(() => (mac.notices().some((notice) => notice.user === 'zobrien') ? true : undefined));
+    const notice = Date.now() - loginAt;
+
+    process.stdout.write(
+      [
+        `Idle daemon over ${idleSeconds} s (waiting for a logout), beside a bare Node process that does nothing:`,
+        '',
+        '| process | resident memory | CPU time over the interval | CPU share | tool calls while idle |',
+        '|---|---|---|---|---|',
+        `| untether daemon | ${(daemonRss / 1024).toFixed(1)} MiB | ${daemonCpu.toFixed(2)} s | ${((100 * daemonCpu) / idleSeconds).toFixed(2)} % | ${idleCalls} |`,
+        `| bare node (baseline) | ${(bareRss / 1024).toFixed(1)} MiB | ${bareCpu.toFixed(2)} s | ${((100 * bareCpu) / idleSeconds).toFixed(2)} % | - |`,
+        `| ratio | ${(daemonRss / bareRss).toFixed(2)}× | | | |`,
+        '',
+        `From a logout to the daemon's first tool call: ${firstToolCall} ms; to its first write (the conversion): ${firstWrite} ms.`,
+        `From a login to the converted user's notice on screen: ${notice} ms.`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    daemon.kill('SIGTERM');
+    bare.kill('SIGTERM');
+    await Promise.allSettled([daemon, bare]);
+    rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { LOGIN_WINDOW_PRESETS } from '../loginwindow/presets.js';
 import { noticeTextsSchema } from '../notify/texts.js';
 import { demobilizePolicySchema } from '../plan/policy.js';
+import { JAMF_CONNECT_IDPS } from '../takeover/plan.js';
 
 /** The preference domain: file name of the managed and local plists, and the profile's payload domain. */
 export const CONFIG_DOMAIN = 'io.untether.agent';
@@ -164,6 +165,11 @@ const takeoverSchema = z
           '"server": only mappings sent in a takeover command; "file": the CSV at "Mapping file"; "same-name": the local short name is the IdP user name. Required when the stage is on.',
       }),
     mappingFile: absolutePath.optional().meta({ title: 'Mapping file', description: 'Root-owned CSV of local account,cloud user lines. Required when the mapping source is "file".' }),
+    idp: z
+      .enum(JAMF_CONNECT_IDPS)
+      .optional()
+      .meta({ title: 'Jamf Connect identity provider', description: "Jamf Connect's OIDCProvider value written on linked accounts: Azure, Okta, OneLogin, GoogleID or Custom." }),
+    alias: z.boolean().default(false).meta({ title: 'Add the cloud short name as an alias', description: 'Also add the cloud short name as a RecordName alias of each linked account.' }),
   })
   .superRefine((value, context) => {
     requireWhenEnabled(value, context, [['provider', value.provider], ['mappingSource', value.mappingSource]], 'takeover');
@@ -171,7 +177,7 @@ const takeoverSchema = z
       context.addIssue({ code: 'custom', path: ['mappingFile'], message: 'required when mappingSource is "file"' });
     }
   })
-  .default({ enabled: false })
+  .default({ enabled: false, alias: false })
   .meta({ title: 'Account linking', description: 'Handing local accounts to the identity provider login. Destructive.' });
 
 const allowedCommandsSchema = z

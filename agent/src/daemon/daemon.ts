@@ -191,7 +191,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
           }
           case 'takeover': {
             const provider = loaded.config.takeover.provider ?? 'auto';
-            const report = await takeover({ mappings: mappingsFromServer(command.params.mappings), provider, idp: null, alias: false, dryRun: false, now });
+            const report = await takeover({ mappings: mappingsFromServer(command.params.mappings), provider, idp: loaded.config.takeover.idp ?? null, alias: loaded.config.takeover.alias, dryRun: false, now });
             if (report.conflicts.length > 0) return { outcome: 'failed', code: 'E_MAPPING_INVALID', message: report.conflicts.join('; ').slice(0, 2000) };
             const failed = report.accounts.filter((account) => account.outcome && account.outcome.outcome !== 'committed');
             return { outcome: failed.length === 0 ? 'succeeded' : 'failed', message: report.accounts.map((account) => `${account.plan.user ?? account.plan.cloudUser}: ${account.outcome?.outcome ?? account.plan.action}`).join(', ').slice(0, 2000) };

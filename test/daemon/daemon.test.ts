@@ -44,6 +44,27 @@ describe('untether daemon on a simulated Mac', () => {
     expect(exit.exitCode).toBe(0);
   });
 
+  it('converts the other accounts while a user is logged in, and that user right after the logout (schedule window)', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const always = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' };
+    writeManagedConfig(mac, { demobilize: { enabled: true, when: 'schedule', allUsers: true }, unbind: { enabled: true }, schedule: { windows: [always] } });
+    const daemon = startDaemon(mac);
+    try {
+      const waiting = await waitForState(mac, (state) => state.waitingFor === 'user-logout');
+      expect(waiting.lastResult.demobilize?.outcome).toBe('succeeded');
+      for (const name of ['zobrien', 'mchen', 'psmith']) expect(mac.readUser(name)?.original_node_name).toBeUndefined();
+      expect(mac.readUser('jdoe')?.original_node_name).toBeDefined();
+      // jdoe logs out: the console change wakes the daemon at once (no timer), inside the window.
+      mac.logout();
+      const done = await waitForState(mac, (state) => state.stage === 'done');
+      expect(done.lastResult.unbind?.outcome).toBe('succeeded');
+      expect(mac.readUser('jdoe')?.original_node_name).toBeUndefined();
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect((await daemon).exitCode).toBe(0);
+  });
+
   it('names an invalid key, reports it in status, and does nothing destructive', async () => {
     const mac = simulatedMac({ scenario: 'ad-bound' });
     mac.logout();

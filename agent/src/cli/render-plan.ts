@@ -1,4 +1,4 @@
-// Human output for account plans and their outcomes (demobilize, restore, takeover).
+// Human output for demobilization plans and their outcomes.
 import type { AccountResult } from '../actions/demobilize.js';
 import { describeOperation } from '../plan/operations.js';
 import { printable } from './table.js';
@@ -12,7 +12,8 @@ export function renderAccount(result: AccountResult, dryRun: boolean): string {
   const head = dryRun && plan.action === 'convert' ? 'would convert' : VERB[plan.action];
   lines.push(`${printable(plan.user)}: ${head}`);
   for (const gate of plan.gates) lines.push(`  ${gate.outcome === 'warn' ? 'warning' : gate.outcome}: ${gate.gate}: ${printable(gate.message)}`);
-  if (dryRun || plan.action !== 'convert') {
+  // The steps are the dry run's answer; a real run reports outcomes (the journal keeps the steps).
+  if (dryRun) {
     plan.operations.forEach((operation, index) => lines.push(`  ${index + 1}. ${printable(describeOperation(operation))}`));
   }
   if (outcome) {

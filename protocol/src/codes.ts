@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   E_MAPPING_INVALID: { meaning: 'A takeover mapping row is refused (bad value or conflict); nothing was changed.' },
   E_TAKEOVER_PROVIDER: { meaning: 'The identity provider could not be detected from the login window; give it explicitly.' },
   E_ALIAS_GROUP_CONFLICT: { meaning: 'The local alias group for an AD primary GID exists with another GID; the account was rolled back.' },
+  E_RENAME_TARGET: { meaning: 'An account rename step found the account under another name than planned; the account was rolled back.' },
   E_NOTIFY_LEDGER: { meaning: 'The ledger of login notices could not be read or written.' },
 } as const satisfies Record<string, CodeEntry>;
 

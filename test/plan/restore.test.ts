@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyToAttributes } from '../../agent/src/plan/operations.js';
+import { applyToAttributes, type PlanOperation } from '../../agent/src/plan/operations.js';
 import { planRestore, recordDifferences, type AccountState } from '../../agent/src/plan/restore.js';
 import { planDemobilization } from '../../agent/src/plan/demobilize.js';
 import { DEFAULT_DEMOBILIZE_POLICY } from '../../agent/src/plan/policy.js';
@@ -58,5 +58,38 @@ describe('planRestore', () => {
     const { operations, unrestorable } = planRestore(current, snapshot);
     expect(operations.filter((operation) => operation.op === 'delete-value').map((operation) => operation.op === 'delete-value' && operation.value)).not.toContain(';SecureToken;');
     expect(unrestorable.length).toBeGreaterThan(0);
+  });
+});
+
+describe('planRestore of a renamed account', () => {
+  const original: AccountState = {
+    record: record('jdoe', { 'dsAttrTypeStandard:RecordName': ['jdoe', 'jd'], 'dsAttrTypeStandard:NFSHomeDirectory': ['/Users/jdoe'], 'dsAttrTypeStandard:UniqueID': ['501'] }),
+    groups: { staff: false, admin: false },
+    accountFile: null,
+  };
+  const renamedOps: PlanOperation[] = [
+    { op: 'set-attribute', attribute: 'dsAttrTypeNative:io.untether.cloud.username', values: ['john.doe@example.com'], why: 'link' },
+    { op: 'rename-record', from: 'jdoe', to: 'john.doe', why: 'rename' },
+    { op: 'move-home', from: '/Users/jdoe', to: '/Users/john.doe', why: 'rename' },
+    { op: 'set-attribute', attribute: 'dsAttrTypeStandard:NFSHomeDirectory', values: ['/Users/john.doe'], why: 'rename' },
+  ];
+
+  it('renames back first, then moves the home back, then restores the attributes', () => {
+    const current: AccountState = { ...original, record: { recordName: 'john.doe', attributes: applyToAttributes(original.record.attributes, renamedOps) } };
+    expect(current.record.attributes['dsAttrTypeStandard:RecordName']).toEqual(['john.doe', 'jd']);
+    const { operations } = planRestore(current, original, { homeFolderAt: '/Users/john.doe' });
+    expect(operations).toMatchObject([
+      { op: 'rename-record', from: 'john.doe', to: 'jdoe' },
+      { op: 'move-home', from: '/Users/john.doe', to: '/Users/jdoe' },
+      { op: 'delete-attribute', attribute: 'dsAttrTypeNative:io.untether.cloud.username' },
+      { op: 'set-attribute', attribute: 'dsAttrTypeStandard:NFSHomeDirectory', values: ['/Users/jdoe'] },
+    ]);
+    expect(operations).toHaveLength(4);
+    expect(recordDifferences({ recordName: 'jdoe', attributes: applyToAttributes(current.record.attributes, operations) }, original.record)).toEqual([]);
+  });
+
+  it('moves nothing when the home folder is where the snapshot says', () => {
+    const current: AccountState = { ...original, record: { recordName: 'john.doe', attributes: applyToAttributes(original.record.attributes, renamedOps.slice(0, 2)) } };
+    expect(planRestore(current, original, { homeFolderAt: null }).operations.map((operation) => operation.op)).toEqual(['rename-record', 'delete-attribute']);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyToAttributes } from '../../agent/src/plan/operations.js';
+import { applyToAttributes, nameAfter } from '../../agent/src/plan/operations.js';
 import type { DirectoryRecord } from '../../agent/src/system/dscl.js';
 import { mappingFromCli, parseMappingCsv, type Mapping } from '../../agent/src/takeover/mapping.js';
 import { cloudShortName, localAccountsFrom, matchMappings } from '../../agent/src/takeover/match.js';
-import { planTakeover, type TakeoverOptions } from '../../agent/src/takeover/plan.js';
+import { planTakeover, shortNameProblem, type RenameFacts, type TakeoverOptions } from '../../agent/src/takeover/plan.js';
 
 function user(name: string, uid: number, extra: Record<string, string[]> = {}, aliases: string[] = []): DirectoryRecord {
   return {
@@ -150,5 +150,59 @@ describe('planTakeover', () => {
     expect(plan.accounts.map((account) => account.source)).toEqual(['row 2', 'row 3', 'row 4']);
     expect(plan.accounts.map((account) => account.action)).toEqual(['refuse', 'refuse', 'refuse']);
     expect(plan.conflicts).toHaveLength(1);
+  });
+});
+
+describe('planning a rename', () => {
+  const facts = (change: Partial<RenameFacts> = {}): RenameFacts => ({
+    consoleUser: null,
+    groups: [{ recordName: 'staff', attributes: { 'dsAttrTypeStandard:RecordName': ['staff'] } }],
+    homeFolders: new Map([['/Users/jdoe', 'directory'], ['/Users/john.doe', 'missing']]),
+    ...change,
+  });
+  const mapping = [mappingFromCli({ localUser: 'jdoe', cloudUser: 'John.Doe@example.com', issuer: undefined, subject: undefined })];
+  const plan = (renameFacts: RenameFacts, accounts = ACCOUNTS) => planTakeover(mapping, accounts, { ...GENERIC, rename: true, renameFacts }).accounts[0]!;
+
+  it('links first, then renames the record, moves the home and points NFSHomeDirectory at it', () => {
+    const account = plan(facts());
+    expect(account.action).toBe('link');
+    expect(account.operations.map((operation) => operation.op)).toEqual(['set-attribute', 'rename-record', 'move-home', 'set-attribute']);
+    expect(account.operations.slice(1)).toMatchObject([
+      { op: 'rename-record', from: 'jdoe', to: 'john.doe' },
+      { op: 'move-home', from: '/Users/jdoe', to: '/Users/john.doe' },
+      { op: 'set-attribute', attribute: 'dsAttrTypeStandard:NFSHomeDirectory', values: ['/Users/john.doe'] },
+    ]);
+    const after = applyToAttributes(ACCOUNTS.find((candidate) => candidate.name === 'jdoe')!.record.attributes, account.operations);
+    expect(after['dsAttrTypeStandard:RecordName']).toEqual(['john.doe']);
+    expect(after['dsAttrTypeStandard:NFSHomeDirectory']).toEqual(['/Users/john.doe']);
+    expect(nameAfter('jdoe', account.operations)).toBe('john.doe');
+  });
+
+  it('drops the new name as an alias before renaming, so the record never lists it twice', () => {
+    const accounts = localAccountsFrom([user('jdoe', 501, {}, ['john.doe'])]);
+    const account = plan(facts(), accounts);
+    expect(account.operations.slice(1, 3)).toMatchObject([{ op: 'delete-value', value: 'john.doe' }, { op: 'rename-record', from: 'jdoe', to: 'john.doe' }]);
+    expect(applyToAttributes(accounts[0]!.record.attributes, account.operations)['dsAttrTypeStandard:RecordName']).toEqual(['john.doe']);
+  });
+
+  it('refuses while logged in, when the console cannot be read, on a group name or membership, a home elsewhere, a taken home', () => {
+    const reason = (renameFacts: RenameFacts, accounts = ACCOUNTS) => plan(renameFacts, accounts).reason;
+    expect(reason(facts({ consoleUser: 'JDOE' }))).toBe('cannot rename "jdoe" to "john.doe": the user is logged in; rename when they are logged out');
+    expect(reason(facts({ consoleUser: { unknown: 'scutil failed' } }))).toContain('could not tell who is logged in (scutil failed)');
+    expect(reason(facts({ groups: [{ recordName: 'John.Doe', attributes: {} }] }))).toContain('"john.doe" is the name of the group "John.Doe"');
+    expect(reason(facts({ groups: [{ recordName: 'admin', attributes: { 'dsAttrTypeStandard:GroupMembership': ['root', 'jdoe'] } }] }))).toContain('a member by name of admin');
+    expect(reason(facts(), localAccountsFrom([user('jdoe', 501, { 'dsAttrTypeStandard:NFSHomeDirectory': ['/Volumes/Data/jdoe'] })]))).toContain('its home is "/Volumes/Data/jdoe", not /Users/jdoe');
+    expect(reason(facts({ homeFolders: new Map([['/Users/jdoe', 'directory'], ['/Users/john.doe', 'directory']]) }))).toContain('/Users/john.doe already exists');
+    expect(reason(facts({ homeFolders: new Map([['/Users/jdoe', 'other'], ['/Users/john.doe', 'missing']]) }))).toContain('/Users/jdoe is not a directory');
+    expect(shortNameProblem('a b')).toBe('contains a space');
+    expect(shortNameProblem('-x')).toBe('starts with "-"');
+    expect(shortNameProblem('a:b')).toContain('":"');
+    expect(shortNameProblem('x'.repeat(256))).toBe('is longer than 255 characters');
+  });
+
+  it('renames nothing when the account already has the name, and no rename without --rename', () => {
+    const same = planTakeover([mappingFromCli({ localUser: 'jdoe', cloudUser: 'JDoe@example.com', issuer: undefined, subject: undefined })], ACCOUNTS, { ...GENERIC, rename: true, renameFacts: facts() }).accounts[0]!;
+    expect(same.operations.map((operation) => operation.op)).toEqual(['set-attribute']);
+    expect(planTakeover(mapping, ACCOUNTS, GENERIC).accounts[0]!.operations.map((operation) => operation.op)).toEqual(['set-attribute']);
   });
 });

@@ -4,9 +4,10 @@ import { EXIT } from '../cli/exit-codes.js';
 import { UntetherError } from '../errors.js';
 import type { PlanOperation } from '../plan/operations.js';
 import { planRestore } from '../plan/restore.js';
-import { captureAccount } from '../txn/account-state.js';
+import { firstStandard } from '../inventory/classify.js';
+import { captureAccount, findMovedHome, locateAccount } from '../txn/account-state.js';
 import { differencesFromSnapshot, runAccountChanges, type ChangeOutcome } from '../txn/run.js';
-import { latestRestorableSnapshot, type AccountSnapshot } from '../txn/snapshot.js';
+import { latestRestorableSnapshot, latestRestorableSnapshotOf, type AccountSnapshot } from '../txn/snapshot.js';
 
 export interface RestoreReport {
   user: string;
@@ -18,17 +19,31 @@ export interface RestoreReport {
   remaining?: string[];
 }
 
-/** Plan (and unless dry-run, run) the restore of one account from its latest snapshot. */
+/** The snapshot to restore: the user's own, or (for an account renamed since) the newest one of the same GeneratedUID. */
+async function snapshotFor(user: string): Promise<AccountSnapshot | undefined> {
+  const own = await latestRestorableSnapshot(user);
+  if (own) return own;
+  const account = await captureAccount(user);
+  const guid = account ? firstStandard(account.state.record, 'GeneratedUID') : undefined;
+  return guid ? latestRestorableSnapshotOf(guid) : undefined;
+}
+
+/**
+ * Plan (and unless dry-run, run) the restore of one account from its latest snapshot. A renamed account is
+ * restored by its old name (the snapshot's) or its new one; either way it is renamed back.
+ */
 export async function restoreAccount(user: string, options: { dryRun: boolean; now: () => Date }): Promise<RestoreReport> {
-  const snapshot = await latestRestorableSnapshot(user);
+  const snapshot = await snapshotFor(user);
   if (!snapshot) throw new UntetherError('E_NO_SNAPSHOT', `restoring "${user}": Untether has no snapshot of this account (it never changed it); nothing was changed`, { exitCode: EXIT.REFUSED });
-  const current = await captureAccount(user);
+  const current = await locateAccount([user, snapshot.user], firstStandard(snapshot.state.record, 'GeneratedUID'));
   if (current === null) throw new UntetherError('E_UNKNOWN_USER', `restoring "${user}": the account record does not exist; dscl cannot recreate it faithfully`, { exitCode: EXIT.FAILED });
-  const { operations, unrestorable } = planRestore(current.state, snapshot.state);
+  const snapshotHome = firstStandard(snapshot.state.record, 'NFSHomeDirectory');
+  const homeFolderAt = await findMovedHome(snapshotHome, [firstStandard(current.state.record, 'NFSHomeDirectory')]);
+  const { operations, unrestorable } = planRestore(current.state, snapshot.state, { homeFolderAt });
   const report: RestoreReport = { user, snapshot: { id: snapshot.id, reason: snapshot.reason, takenAt: snapshot.takenAt }, operations, unrestorable };
   if (options.dryRun || operations.length === 0) return report;
-  const [outcome] = await runAccountChanges([{ kind: 'restore', user, operations }], { now: options.now });
+  const [outcome] = await runAccountChanges([{ kind: 'restore', user: current.state.record.recordName, operations }], { now: options.now });
   report.outcome = outcome;
-  if (outcome?.outcome === 'committed') report.remaining = await differencesFromSnapshot(snapshot);
+  if (outcome?.outcome === 'committed') report.remaining = await differencesFromSnapshot(snapshot, operations);
   return report;
 }

@@ -9,6 +9,18 @@ const attributeType = z.custom<AttributeType>((value) => typeof value === 'strin
   message: 'not a full attribute type name (dsAttrTypeStandard:… or dsAttrTypeNative:…)',
 });
 const groupName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'not a group short name');
+/** A user short name as a rename may write it (the checks of `shortNameSchema` in cli/validate.ts). */
+const userName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((name) => !name.startsWith('-') && !/[\s/:\u0000-\u001f\u007f]/.test(name), 'not a user short name');
+/** A home folder: /Users/<short name>, the only place a rename moves one to or from. */
+const homePath = z.string().regex(/^\/Users\/[^/\s:\u0000-\u001f\u007f]+$/, 'not /Users/<name>').refine((value) => !['/Users/.', '/Users/..'].includes(value), 'not /Users/<name>');
+
+/** The attributes a rename changes (full type names). */
+export const RECORD_NAME = 'dsAttrTypeStandard:RecordName' as const;
+export const HOME_DIRECTORY = 'dsAttrTypeStandard:NFSHomeDirectory' as const;
 
 /** The operations, as a schema: plans are read back from the journal and must be checked like any input. */
 export const planOperationSchema = z.discriminatedUnion('op', [
@@ -22,6 +34,10 @@ export const planOperationSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('remove-group-member'), group: groupName, why: z.string() }),
   /** A local group carrying an AD primary GID, so the account's primary group resolves after unbind. Never removed by a rollback: other accounts may share it. */
   z.object({ op: z.literal('ensure-alias-group'), group: groupName, gid: z.number().int().min(0), why: z.string() }),
+  /** Rename the account: the RecordName value `from` becomes `to` (other aliases kept); the record then is /Users/<to>. */
+  z.object({ op: z.literal('rename-record'), from: userName, to: userName, why: z.string() }),
+  /** Move the home folder (one rename on the same volume; the target must not exist). NFSHomeDirectory is a set-attribute of its own. */
+  z.object({ op: z.literal('move-home'), from: homePath, to: homePath, why: z.string() }),
 ]);
 
 export type PlanOperation = z.infer<typeof planOperationSchema>;
@@ -48,6 +64,10 @@ export function describeOperation(operation: PlanOperation): string {
       return `remove from group ${operation.group} (${operation.why})`;
     case 'ensure-alias-group':
       return `create group ${operation.group} with GID ${operation.gid} unless it exists (${operation.why})`;
+    case 'rename-record':
+      return `rename the account "${operation.from}" to "${operation.to}" (RecordName; ${operation.why})`;
+    case 'move-home':
+      return `move the home folder ${operation.from} to ${operation.to} (${operation.why})`;
     default: {
       const unreachable: never = operation;
       return unreachable;
@@ -55,7 +75,18 @@ export function describeOperation(operation: PlanOperation): string {
   }
 }
 
-/** The record's attributes after the attribute operations of a plan (files and groups are not part of the record). */
+/** The record's short name after a plan: the last rename's target, else `name`. */
+export function nameAfter(name: string, operations: readonly PlanOperation[]): string {
+  let result = name;
+  for (const operation of operations) if (operation.op === 'rename-record' && operation.from === result) result = operation.to;
+  return result;
+}
+
+/**
+ * The record's attributes after the attribute operations of a plan (files and groups are not part of the
+ * record). A rename replaces its RecordName value in place, as `dscl -change` does; moving the home folder
+ * changes no attribute (NFSHomeDirectory is set by its own set-attribute operation).
+ */
 export function applyToAttributes(
   attributes: Readonly<Record<string, readonly string[]>>,
   operations: readonly PlanOperation[],
@@ -81,6 +112,11 @@ export function applyToAttributes(
       case 'append-values':
         result[operation.attribute] = [...(result[operation.attribute] ?? []), ...operation.values];
         break;
+      case 'rename-record': {
+        const names = result[RECORD_NAME] ?? [];
+        if (names.includes(operation.from)) result[RECORD_NAME] = names.map((value) => (value === operation.from ? operation.to : value));
+        break;
+      }
       default:
         break;
     }

@@ -2,7 +2,7 @@
 // Rollback after a failed step, crash recovery and `untether restore` all use this one function.
 import { RAW_DELETE_ATTRIBUTES, type AttributeType, type DirectoryRecord } from '../system/dscl.js';
 import { AUTHENTICATION_AUTHORITY } from './cached-attributes.js';
-import type { PlanOperation } from './operations.js';
+import { applyToAttributes, HOME_DIRECTORY, type PlanOperation } from './operations.js';
 
 /** What a snapshot keeps of one account besides nothing else: its record, direct group memberships and ~/.account. */
 export interface AccountState {
@@ -51,9 +51,28 @@ function authorityOperations(current: readonly string[], snapshot: readonly stri
   return operations;
 }
 
-/** The operations that make `current` equal to `snapshot`, and what cannot be put back (with why). */
-export function planRestore(current: AccountState, snapshot: AccountState): { operations: PlanOperation[]; unrestorable: string[] } {
+/** Where things are on disk, which the record alone does not say (read by the caller). */
+export interface RestoreFacts {
+  /** Where the snapshot's home folder is now, when it is not at the snapshot's NFSHomeDirectory (a rename moved it). */
+  homeFolderAt?: string | null;
+}
+
+/**
+ * The operations that make `current` equal to `snapshot`, and what cannot be put back (with why). A renamed
+ * account is renamed back first (everything after addresses it by its snapshot name), then its home folder
+ * is moved back, then groups, files and attributes follow as for any account.
+ */
+export function planRestore(current: AccountState, snapshot: AccountState, facts: RestoreFacts = {}): { operations: PlanOperation[]; unrestorable: string[] } {
   const unrestorable: string[] = [];
+  const renameOps: PlanOperation[] = [];
+  if (current.record.recordName !== snapshot.record.recordName) {
+    renameOps.push({ op: 'rename-record', from: current.record.recordName, to: snapshot.record.recordName, why: 'the name in the snapshot' });
+  }
+  const snapshotHome = snapshot.record.attributes[HOME_DIRECTORY]?.[0];
+  if (facts.homeFolderAt && snapshotHome !== undefined && facts.homeFolderAt !== snapshotHome) {
+    renameOps.push({ op: 'move-home', from: facts.homeFolderAt, to: snapshotHome, why: 'the home folder in the snapshot' });
+  }
+  const renamed: DirectoryRecord = { recordName: snapshot.record.recordName, attributes: applyToAttributes(current.record.attributes, renameOps) };
   const groupOps: PlanOperation[] = [];
   for (const [group, wasMember] of Object.entries(snapshot.groups)) {
     const isMember = current.groups[group] ?? false;
@@ -69,11 +88,11 @@ export function planRestore(current: AccountState, snapshot: AccountState): { op
 
   const attributeOps: PlanOperation[] = [];
   let authorityOps: PlanOperation[] = [];
-  const types = new Set([...Object.keys(current.record.attributes), ...Object.keys(snapshot.record.attributes)]);
+  const types = new Set([...Object.keys(renamed.attributes), ...Object.keys(snapshot.record.attributes)]);
   for (const type of [...types].sort()) {
     if (!isComparedAttribute(type)) continue;
     const before = snapshot.record.attributes[type];
-    const now = current.record.attributes[type];
+    const now = renamed.attributes[type];
     if (type === AUTHENTICATION_AUTHORITY) {
       authorityOps = authorityOperations(now ?? [], before ?? [], unrestorable);
       continue;
@@ -88,8 +107,8 @@ export function planRestore(current: AccountState, snapshot: AccountState): { op
     if (before === undefined) attributeOps.push({ op: 'delete-attribute', attribute, raw: RAW_DELETE_ATTRIBUTES.has(attribute), why: 'absent in the snapshot' });
     else attributeOps.push({ op: 'set-attribute', attribute, values: [...before], why: 'as in the snapshot' });
   }
-  // The reverse of the conversion's order: groups and files, then attributes, the authority last.
-  return { operations: [...groupOps, ...fileOps, ...attributeOps, ...authorityOps], unrestorable };
+  // The reverse of the conversion's order: the name and home folder, groups and files, then attributes, the authority last.
+  return { operations: [...renameOps, ...groupOps, ...fileOps, ...attributeOps, ...authorityOps], unrestorable };
 }
 
 /** Differences between a record and its snapshot, one line each; AuthenticationAuthority compared as a set. */

@@ -181,3 +181,48 @@ export async function readAccountFileForSnapshot(home: string): Promise<{ conten
   if (stats === undefined) return undefined;
   return { content, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid };
 }
+
+function checkHomePath(doing: string, macPath: string): string {
+  if (!path.posix.isAbsolute(macPath) || macPath.split('/').includes('..') || path.posix.normalize(macPath) !== macPath || macPath === '/') {
+    throw new TypeError(`${doing}: "${macPath}" is not a normalized absolute path`);
+  }
+  return macPath;
+}
+
+/** Whether a home folder is at a Mac path: 'directory', 'missing', or 'other' (a symlink or file is never followed). */
+export async function homeFolderState(macPath: string): Promise<'directory' | 'missing' | 'other'> {
+  const stats = await statOf('checking home folder', checkHomePath('checking home folder', macPath));
+  if (stats === undefined) return 'missing';
+  return stats.isDirectory() && !stats.isSymbolicLink() ? 'directory' : 'other';
+}
+
+/**
+ * Move a home folder by one atomic rename on the same volume (account rename). Refuses a source that is
+ * not a real directory (a symlink is never followed), an existing target (rename(2) would replace an empty
+ * directory), and a move across volumes (EXDEV): never a copy, so a failure leaves the folder where it was.
+ */
+export async function moveHomeFolder(fromMacPath: string, toMacPath: string): Promise<void> {
+  const from = checkHomePath('moving home folder', fromMacPath);
+  const to = checkHomePath('moving home folder', toMacPath);
+  if (from === to || to.startsWith(`${from}/`)) throw new TypeError(`moving home folder: ${to} is ${from} or inside it`);
+  const source = await statOf('moving home folder', from);
+  if (source === undefined) throw new SystemFileError('E_FILE_IO', from, `moving home folder: ${from}: ENOENT`);
+  if (source.isSymbolicLink() || !source.isDirectory()) {
+    throw new SystemFileError('E_FILE_UNEXPECTED_TYPE', from, `moving home folder: ${from}: not a directory (symbolic links are not followed)`);
+  }
+  if ((await statOf('moving home folder', to)) !== undefined) {
+    throw new SystemFileError('E_FILE_UNEXPECTED_TYPE', to, `moving home folder: ${to} already exists; refusing to replace it`);
+  }
+  const parent = await statOf('moving home folder', path.posix.dirname(to));
+  if (parent === undefined || parent.isSymbolicLink() || !parent.isDirectory()) {
+    throw new SystemFileError('E_FILE_UNEXPECTED_TYPE', to, `moving home folder: ${path.posix.dirname(to)} is not a directory`);
+  }
+  try {
+    await rename(systemPath(from), systemPath(to));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'EXDEV') {
+      throw new SystemFileError('E_FILE_IO', from, `moving home folder: ${from} → ${to}: on another volume (EXDEV); refusing to copy`, { cause: error });
+    }
+    throw ioError(`moving home folder to ${to}`, from, error);
+  }
+}

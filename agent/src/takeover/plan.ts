@@ -9,8 +9,8 @@
 // An account already linked to another identity is refused, never overwritten; the same link again is
 // "unchanged" (idempotent).
 import { z } from 'zod';
-import type { PlanOperation } from '../plan/operations.js';
-import { nativeType, standardType, type AttributeType } from '../system/dscl.js';
+import { HOME_DIRECTORY, RECORD_NAME, planOperationSchema, type PlanOperation } from '../plan/operations.js';
+import { nativeType, standardAttribute, standardType, type AttributeType, type DirectoryRecord } from '../system/dscl.js';
 import { cloudShortName, matchMappings, type LocalAccount, type MatchedBy } from './match.js';
 import { describeSource, type Mapping, type TakeoverProvider } from './mapping.js';
 
@@ -54,6 +54,35 @@ export interface TakeoverOptions {
   idp: JamfConnectIdp | null;
   /** Add the cloud short name as a RecordName alias (with jamf-connect also the full name, as Jamf Connect does). */
   alias: boolean;
+  /** Rename the account to the cloud short name (RecordName and home folder); needs `renameFacts`. */
+  rename?: boolean;
+  renameFacts?: RenameFacts;
+}
+
+/** What a rename must know about the Mac besides the accounts (read by the caller; the planner stays pure). */
+export interface RenameFacts {
+  /** The console user's short name, null when nobody is logged in, or why it could not be read. */
+  consoleUser: string | null | { unknown: string };
+  /** Every local group record (a new name must not be a group's, and memberships by name would be lost). */
+  groups: readonly DirectoryRecord[];
+  /** The state of home folders by Mac path: the current ones and the /Users/<new name> targets. */
+  homeFolders: ReadonlyMap<string, 'directory' | 'missing' | 'other'>;
+}
+
+/** The home folder a rename moves to. */
+export function renamedHome(name: string): string {
+  return `/Users/${name}`;
+}
+
+/** Why a name cannot be an account's short name, or undefined (the checks of `untether --user`). */
+export function shortNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (name.length > 255) return 'is longer than 255 characters';
+  if (name.startsWith('-')) return 'starts with "-"';
+  if (/\s/.test(name)) return 'contains a space';
+  if (/[/:\u0000-\u001f\u007f]/.test(name)) return 'contains "/", ":" or a control character';
+  if (name === '.' || name === '..') return 'is not a name';
+  return undefined;
 }
 
 /** One mapping's outcome: link (operations to run), unchanged (already linked this way) or refuse (reason). */
@@ -141,12 +170,58 @@ function accountOperations(mapping: Mapping, account: LocalAccount, provider: Ta
       return { refuse: `"${account.name}" is already linked: ${name} is ${JSON.stringify(existing.join(', ')).slice(0, 120)}, not "${value}"; unlink it first (untether restore) or fix the mapping` };
     }
   }
+  const renameTo = options.rename ? cloudShortName(mapping.cloudUser) : null;
+  const renaming = renameTo !== null && !sameIgnoringCase(renameTo, account.name);
   if (options.alias) {
-    const aliases = [cloudShortName(mapping.cloudUser), ...(provider === 'jamf-connect' && mapping.cloudUser.includes('@') ? [mapping.cloudUser] : [])];
+    // A rename makes the short name the account's own name: no alias of it then.
+    const aliases = [...(renaming ? [] : [cloudShortName(mapping.cloudUser)]), ...(provider === 'jamf-connect' && mapping.cloudUser.includes('@') ? [mapping.cloudUser] : [])];
     const missing = aliases.filter((alias) => !account.names.some((name) => sameIgnoringCase(name, alias)));
     if (missing.length > 0) {
       operations.push({ op: 'append-values', attribute: TAKEOVER_ATTRIBUTES.recordName, values: missing, why: 'the cloud name as an alias, so the account answers to it at the login window' });
     }
+  }
+  if (renaming) {
+    const rename = renameOperations(account, renameTo, options.renameFacts);
+    if ('refuse' in rename) return rename;
+    operations.push(...rename.operations);
+  }
+  return { operations };
+}
+
+/**
+ * The operations that rename an account to `to` (link attributes come first, then these): drop `to` where
+ * it already is an alias, rename the record, move the home folder, point NFSHomeDirectory at it. Or why not.
+ */
+export function renameOperations(account: LocalAccount, to: string, facts: RenameFacts | undefined): { operations: PlanOperation[] } | { refuse: string } {
+  const refuse = (why: string) => ({ refuse: `cannot rename "${account.name}" to "${to}": ${why}` });
+  if (facts === undefined) return refuse('the facts a rename needs were not read');
+  const problem = shortNameProblem(to) ?? shortNameProblem(account.name);
+  if (problem !== undefined) return refuse(`the name ${problem}`);
+  const atConsole = facts.consoleUser;
+  if (atConsole !== null && typeof atConsole === 'object') return refuse(`could not tell who is logged in (${atConsole.unknown}); renaming needs the user logged out`);
+  if (atConsole !== null && account.names.some((name) => sameIgnoringCase(name, atConsole))) return refuse('the user is logged in; rename when they are logged out');
+  const group = facts.groups.find((candidate) => [candidate.recordName, ...(standardAttribute(candidate, 'RecordName') ?? [])].some((name) => sameIgnoringCase(name, to)));
+  if (group !== undefined) return refuse(`"${to}" is the name of the group "${group.recordName}"`);
+  const memberOf = facts.groups.filter((candidate) => (standardAttribute(candidate, 'GroupMembership') ?? []).includes(account.name)).map((candidate) => candidate.recordName);
+  if (memberOf.length > 0) return refuse(`the account is a member by name of ${memberOf.join(', ')}; a rename would drop that membership (not supported: change it by hand)`);
+  const homes = standardAttribute(account.record, 'NFSHomeDirectory') ?? [];
+  const from = renamedHome(account.name);
+  if (homes.length !== 1 || homes[0] !== from) return refuse(`its home is ${homes.length === 0 ? 'not set' : JSON.stringify(homes.join(', '))}, not ${from}; only a home in /Users/<name> is renamed`);
+  const target = renamedHome(to);
+  const targetState = facts.homeFolders.get(target);
+  if (targetState !== 'missing') return refuse(targetState === undefined ? `could not check ${target}` : `${target} already exists`);
+  const sourceState = facts.homeFolders.get(from);
+  if (sourceState === undefined || sourceState === 'other') return refuse(`${from} is ${sourceState === undefined ? 'unchecked' : 'not a directory (a symbolic link or a file)'}`);
+  const operations: PlanOperation[] = [];
+  // `to` as an alias already (an earlier --alias): dropped first, or the record would list it twice.
+  for (const alias of account.names.filter((name) => name !== account.name && sameIgnoringCase(name, to))) {
+    operations.push({ op: 'delete-value', attribute: RECORD_NAME, value: alias, why: 'becomes the account name' });
+  }
+  operations.push({ op: 'rename-record', from: account.name, to, why: 'the cloud short name, so the IdP login is this account' });
+  if (sourceState === 'directory') operations.push({ op: 'move-home', from, to: target, why: 'the home folder follows the name' });
+  operations.push({ op: 'set-attribute', attribute: HOME_DIRECTORY, values: [target], why: 'the home folder follows the name' });
+  for (const operation of operations) {
+    if (!planOperationSchema.safeParse(operation).success) return refuse('the names cannot be journaled');
   }
   return { operations };
 }

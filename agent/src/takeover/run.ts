@@ -5,11 +5,15 @@ import { UntetherError } from '../errors.js';
 import { classifyLoginWindow } from '../loginwindow/chain.js';
 import { recordAccountEvent } from '../notify/ledger.js';
 import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight } from '../system/security.js';
+import { nameAfter } from '../plan/operations.js';
+import { consoleUser } from '../system/consoleuser.js';
+import { firstStandard } from '../inventory/classify.js';
+import { homeFolderState } from '../system/files.js';
 import { readDirectory } from '../txn/account-state.js';
 import { runAccountChanges, type ChangeOutcome, type TransactionEvent } from '../txn/run.js';
 import type { Mapping, TakeoverProvider } from './mapping.js';
-import { localAccountsFrom } from './match.js';
-import { planTakeover, type AccountTakeover, type JamfConnectIdp, type TakeoverPlan } from './plan.js';
+import { cloudShortName, localAccountsFrom, type LocalAccount } from './match.js';
+import { planTakeover, renamedHome, shortNameProblem, type AccountTakeover, type JamfConnectIdp, type RenameFacts, type TakeoverPlan } from './plan.js';
 
 export interface TakeoverRequest {
   mappings: readonly Mapping[];
@@ -17,6 +21,8 @@ export interface TakeoverRequest {
   provider: TakeoverProvider | 'auto';
   idp: JamfConnectIdp | null;
   alias: boolean;
+  /** Rename each account to the cloud short name (RecordName and home folder); refused while the user is logged in. */
+  rename?: boolean;
   dryRun: boolean;
   now: () => Date;
   onEvent?: (event: TransactionEvent) => void;
@@ -54,13 +60,43 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Read what a rename needs: who is logged in, the groups, and the home folders involved (reads only). */
+async function readRenameFacts(mappings: readonly Mapping[], accounts: readonly LocalAccount[], groups: RenameFacts['groups']): Promise<RenameFacts> {
+  let atConsole: RenameFacts['consoleUser'];
+  try {
+    const found = await consoleUser();
+    atConsole = found.kind === 'user' ? found.name : null;
+  } catch (error) {
+    atConsole = { unknown: message(error) };
+  }
+  const paths = new Set<string>();
+  for (const mapping of mappings) {
+    const short = cloudShortName(mapping.cloudUser);
+    if (shortNameProblem(short) === undefined) paths.add(renamedHome(short));
+  }
+  for (const account of accounts) {
+    const home = firstStandard(account.record, 'NFSHomeDirectory');
+    if (home === renamedHome(account.name) && shortNameProblem(account.name) === undefined) paths.add(home);
+  }
+  const homeFolders = new Map<string, 'directory' | 'missing' | 'other'>();
+  for (const macPath of paths) {
+    // Unreadable: left out, and the planner refuses a rename it cannot check.
+    const state = await homeFolderState(macPath).catch(() => undefined);
+    if (state !== undefined) homeFolders.set(macPath, state);
+  }
+  return { consoleUser: atConsole, groups, homeFolders };
+}
+
 /** Plan every mapping and, unless dry-run or conflicting, link the accounts that may be linked. */
 export async function takeover(request: TakeoverRequest): Promise<TakeoverReport> {
   const [directory, provider] = await Promise.all([
     readDirectory(),
     request.provider === 'auto' ? detectProvider() : Promise.resolve(request.provider),
   ]);
-  const plan: TakeoverPlan = planTakeover(request.mappings, localAccountsFrom(directory.users), { provider, idp: request.idp, alias: request.alias });
+  const accounts = localAccountsFrom(directory.users);
+  const rename = request.rename === true;
+  const renameFacts = rename ? await readRenameFacts(request.mappings, accounts, directory.groups) : undefined;
+  const plan: TakeoverPlan = planTakeover(request.mappings, accounts, { provider, idp: request.idp, alias: request.alias, rename, renameFacts });
   const report: TakeoverReport = {
     dryRun: request.dryRun,
     provider,
@@ -81,7 +117,8 @@ export async function takeover(request: TakeoverRequest): Promise<TakeoverReport
     if (account.outcome?.outcome !== 'committed') continue;
     try {
       await recordAccountEvent(
-        { id: `${account.outcome.snapshotId}-linked`, user: account.plan.user!, kind: 'linked', at: request.now().toISOString(), cloudUser: account.plan.cloudUser, provider: account.plan.provider },
+        // A renamed account's notice is for its new name, the one the user logs in with.
+        { id: `${account.outcome.snapshotId}-linked`, user: nameAfter(account.plan.user!, account.plan.operations), kind: 'linked', at: request.now().toISOString(), cloudUser: account.plan.cloudUser, provider: account.plan.provider },
         request.now(),
       );
     } catch (error) {

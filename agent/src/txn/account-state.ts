@@ -4,7 +4,7 @@
 import { firstStandard } from '../inventory/classify.js';
 import type { AccountState } from '../plan/restore.js';
 import { readAllRecords, readRecord, standardAttribute, type DirectoryRecord } from '../system/dscl.js';
-import { readAccountFileForSnapshot } from '../system/files.js';
+import { homeFolderState, readAccountFileForSnapshot } from '../system/files.js';
 
 /** Groups whose direct membership every snapshot records, whatever the plan touches. */
 export const TRACKED_GROUPS = ['staff', 'admin'] as const;
@@ -54,4 +54,35 @@ export async function captureAccount(user: string): Promise<CapturedAccount | nu
 export async function readDirectory(): Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }> {
   const [users, groups] = await Promise.all([readAllRecords('/Users'), readAllRecords('/Groups')]);
   return { users: users.records, groups: groups.records };
+}
+
+/**
+ * Find an account that may have been renamed: by each name in turn (the snapshot's first), accepting a record
+ * only when its GeneratedUID is the expected one; else by GeneratedUID among all users. Null when it is gone.
+ */
+export async function locateAccount(names: readonly string[], generatedUid: string | null | undefined): Promise<CapturedAccount | null> {
+  const wanted = generatedUid?.toUpperCase();
+  const matches = (record: DirectoryRecord) => wanted === undefined || firstStandard(record, 'GeneratedUID')?.toUpperCase() === wanted;
+  for (const name of new Set(names)) {
+    const captured = await captureAccount(name);
+    if (captured !== null && matches(captured.state.record)) return captured;
+  }
+  if (wanted === undefined) return null;
+  const { users, groups } = await readDirectory();
+  const record = users.find(matches);
+  return record ? accountFromRecords(record, groups) : null;
+}
+
+/**
+ * Where a home folder that should be at `home` is now: null when it is there (or when it is nowhere to be
+ * found), else the first candidate that is a real directory (a rename moved it there).
+ */
+export async function findMovedHome(home: string | null | undefined, candidates: readonly (string | null | undefined)[]): Promise<string | null> {
+  if (!home || !home.startsWith('/')) return null;
+  if ((await homeFolderState(home)) === 'directory') return null;
+  for (const candidate of new Set(candidates)) {
+    if (!candidate || candidate === home || !candidate.startsWith('/')) continue;
+    if ((await homeFolderState(candidate)) === 'directory') return candidate;
+  }
+  return null;
 }

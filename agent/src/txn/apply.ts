@@ -1,9 +1,9 @@
 // Executes one planned operation against the Mac through the system layer. No decisions here: the
 // plan decided; this maps each operation to exactly one tool call or file change.
-import type { PlanOperation } from '../plan/operations.js';
+import { RECORD_NAME, type PlanOperation } from '../plan/operations.js';
 import * as dscl from '../system/dscl.js';
 import * as dseditgroup from '../system/dseditgroup.js';
-import { removeAccountFile, restoreAccountFile } from '../system/files.js';
+import { moveHomeFolder, removeAccountFile, restoreAccountFile } from '../system/files.js';
 import { UntetherError } from '../errors.js';
 import type { AccountFileOwner } from './account-state.js';
 
@@ -12,6 +12,16 @@ export interface OperationTarget {
   home: string | null;
   /** Owner for a restored ~/.account (from the snapshot). */
   accountFileOwner: AccountFileOwner | null;
+}
+
+/**
+ * The target for the operations after this one: a rename moves the record to /Users/<to>, and a moved
+ * home folder is where ~/.account lives from then on.
+ */
+export function targetAfter(target: OperationTarget, operation: PlanOperation): OperationTarget {
+  if (operation.op === 'rename-record') return { ...target, user: operation.to };
+  if (operation.op === 'move-home') return { ...target, home: operation.to };
+  return target;
 }
 
 /** Run one operation on the account. Throws (SystemToolError, SystemFileError, UntetherError) when it fails. */
@@ -49,6 +59,11 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
       await restoreAccountFile(target.home, Buffer.from(operation.contentBase64, 'base64'), { ...owner, mode: operation.mode });
       return;
     }
+    case 'rename-record':
+      if (operation.from !== target.user) throw new UntetherError('E_RENAME_TARGET', `renaming "${operation.from}" to "${operation.to}": the account is "${target.user}" at this step`);
+      return dscl.changeValue(path, RECORD_NAME, operation.from, operation.to);
+    case 'move-home':
+      return moveHomeFolder(operation.from, operation.to);
     default: {
       const unreachable: never = operation;
       throw new Error(`applying operation: unknown kind ${JSON.stringify(unreachable)}`);

@@ -1,10 +1,10 @@
 // Crash recovery: every command that touches accounts, and the daemon at start, first looks for journal
 // entries a killed or crashed run left open, and finishes each (when the account is exactly as the plan
 // promised) or rolls it back to its snapshot. Nothing is ever left half done.
-import { captureAccount } from './account-state.js';
+import { nameAfter } from '../plan/operations.js';
 import { restartDirectoryService } from './directory-service.js';
 import { openEntries, updateEntry, type JournalEntry } from './journal.js';
-import { differencesFromSnapshot, rollBackAccount } from './run.js';
+import { currentAccount, differencesFromSnapshot, homeFolderProblems, rollBackAccount } from './run.js';
 import { loadSnapshot, type AccountSnapshot } from './snapshot.js';
 import { verifyChange } from './verify.js';
 
@@ -21,8 +21,11 @@ function message(error: unknown): string {
 /** Whether the account already is exactly what the entry's plan promised. */
 async function fullyApplied(entry: JournalEntry, snapshot: AccountSnapshot): Promise<boolean> {
   if (entry.state === 'rolling-back') return false;
-  const current = await captureAccount(entry.user);
+  // A renamed account is found under either name (same GeneratedUID); verification then checks which.
+  const current = await currentAccount(snapshot, entry.operations);
   const problems = verifyChange({ kind: entry.kind, snapshot: snapshot.state, operations: entry.operations, after: current?.state ?? null, unlockBefore: UNKNOWN_UNLOCK, unlockAfter: UNKNOWN_UNLOCK });
+  if (current !== null && current.state.record.recordName !== nameAfter(entry.user, entry.operations)) problems.push('the rename is not done');
+  if (problems.length === 0) problems.push(...(await homeFolderProblems(entry.operations)));
   return problems.length === 0;
 }
 
@@ -46,7 +49,7 @@ export async function recoverOpenEntries(now: () => Date): Promise<{ outcomes: R
         pending.push({ entry, snapshot, complete: true, unrestorable: [] });
       } else {
         entry = await updateEntry(entry, { state: 'rolling-back', problems: [...entry.problems, 'interrupted (the agent stopped mid-change); rolling back'] }, now());
-        const { unrestorable } = await rollBackAccount(snapshot);
+        const { unrestorable } = await rollBackAccount(snapshot, entry.operations);
         pending.push({ entry, snapshot, complete: false, unrestorable });
       }
     } catch (error) {
@@ -62,7 +65,7 @@ export async function recoverOpenEntries(now: () => Date): Promise<{ outcomes: R
       outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'completed' });
       continue;
     }
-    const differences = await differencesFromSnapshot(snapshot);
+    const differences = await differencesFromSnapshot(snapshot, entry.operations);
     const problems = [...unrestorable, ...differences];
     if (problems.length === 0) {
       await updateEntry(entry, { state: 'rolled-back' }, now());

@@ -2,11 +2,12 @@
 // snapshot → journal → apply, step by step; then one opendirectoryd restart for the batch; then verify
 // by re-reading from the OS. Any failure rolls that account back to its snapshot; the rest go on.
 import { firstStandard } from '../inventory/classify.js';
-import type { PlanOperation } from '../plan/operations.js';
+import { HOME_DIRECTORY, nameAfter, type PlanOperation } from '../plan/operations.js';
 import { planRestore, recordDifferences } from '../plan/restore.js';
 import type { DirectoryRecord } from '../system/dscl.js';
-import { accountFromRecords, captureAccount, readDirectory } from './account-state.js';
-import { applyOperation } from './apply.js';
+import { homeFolderState } from '../system/files.js';
+import { accountFromRecords, findMovedHome, locateAccount, readDirectory, type CapturedAccount } from './account-state.js';
+import { applyOperation, targetAfter, type OperationTarget } from './apply.js';
 import { restartDirectoryService } from './directory-service.js';
 import { openEntry, updateEntry, type JournalEntry } from './journal.js';
 import { saveSnapshot, type AccountSnapshot } from './snapshot.js';
@@ -56,26 +57,61 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Apply the restore operations that bring the account back to its snapshot (no restart, no verify). */
-export async function rollBackAccount(snapshot: AccountSnapshot): Promise<{ unrestorable: string[] }> {
-  const current = await captureAccount(snapshot.user);
+/** The names an account may have while a plan runs or is undone: the snapshot's, then each rename's target. */
+function namesDuring(user: string, operations: readonly PlanOperation[]): string[] {
+  return [user, ...operations.flatMap((operation) => (operation.op === 'rename-record' ? [operation.from, operation.to] : []))];
+}
+
+/** The account of a snapshot as it is now, under its snapshot name or any name the plan gave it (same GeneratedUID). */
+export async function currentAccount(snapshot: AccountSnapshot, operations: readonly PlanOperation[] = []): Promise<CapturedAccount | null> {
+  return locateAccount(namesDuring(snapshot.user, operations), firstStandard(snapshot.state.record, 'GeneratedUID'));
+}
+
+/** Problems with the home folders a plan moved: each move's target must be a real directory and its source gone. */
+export async function homeFolderProblems(operations: readonly PlanOperation[]): Promise<string[]> {
+  const moves = operations.filter((operation) => operation.op === 'move-home');
+  const last = moves.at(-1);
+  if (last === undefined) return [];
+  const problems: string[] = [];
+  if ((await homeFolderState(last.to)) !== 'directory') problems.push(`home folder: expected a directory at ${last.to}`);
+  if ((await homeFolderState(moves[0]!.from)) !== 'missing') problems.push(`home folder: ${moves[0]!.from} still exists`);
+  return problems;
+}
+
+/**
+ * Apply the restore operations that bring the account back to its snapshot (no restart, no verify). `operations`
+ * are the plan being undone: a renamed account is found under its new name and renamed back first.
+ */
+export async function rollBackAccount(snapshot: AccountSnapshot, operations: readonly PlanOperation[] = []): Promise<{ unrestorable: string[] }> {
+  const current = await currentAccount(snapshot, operations);
   if (current === null) return { unrestorable: ['the account record is gone; it cannot be restored with dscl'] };
-  const { operations, unrestorable } = planRestore(current.state, snapshot.state);
-  const target = { user: snapshot.user, home: firstStandard(snapshot.state.record, 'NFSHomeDirectory'), accountFileOwner: snapshot.accountFileOwner };
-  for (const operation of operations) await applyOperation(target, operation);
+  const snapshotHome = firstStandard(snapshot.state.record, 'NFSHomeDirectory');
+  const moved = operations.flatMap((operation) => (operation.op === 'move-home' ? [operation.to] : []));
+  const homeFolderAt = await findMovedHome(snapshotHome, [firstStandard(current.state.record, 'NFSHomeDirectory'), ...moved]);
+  const { operations: restore, unrestorable } = planRestore(current.state, snapshot.state, { homeFolderAt });
+  let target: OperationTarget = { user: current.state.record.recordName, home: snapshotHome, accountFileOwner: snapshot.accountFileOwner };
+  for (const operation of restore) {
+    await applyOperation(target, operation);
+    target = targetAfter(target, operation);
+  }
   return { unrestorable };
 }
 
-/** Differences between the account now and its snapshot; empty means restored. */
-export async function differencesFromSnapshot(snapshot: AccountSnapshot): Promise<string[]> {
-  const current = await captureAccount(snapshot.user);
+/** Differences between the account now and its snapshot; empty means restored. `operations`: the plan undone. */
+export async function differencesFromSnapshot(snapshot: AccountSnapshot, operations: readonly PlanOperation[] = []): Promise<string[]> {
+  const current = await currentAccount(snapshot, operations);
   if (current === null) return ['the account record is gone'];
   const problems = recordDifferences(current.state.record, snapshot.state.record);
+  if (current.state.record.recordName !== snapshot.state.record.recordName) problems.unshift(`the account is named "${current.state.record.recordName}", "${snapshot.state.record.recordName}" expected`);
   for (const [group, member] of Object.entries(snapshot.state.groups)) {
     if ((current.state.groups[group] ?? false) !== member) problems.push(`group ${group}: expected ${member ? 'a member' : 'not a member'}`);
   }
   if ((current.state.accountFile === null) !== (snapshot.state.accountFile === null)) {
     problems.push(`~/.account: expected ${snapshot.state.accountFile ? 'present' : 'absent'}`);
+  }
+  const snapshotHome = snapshot.state.record.attributes[HOME_DIRECTORY]?.[0];
+  if (snapshotHome !== undefined && operations.some((operation) => operation.op === 'move-home') && (await homeFolderState(snapshotHome)) !== 'directory') {
+    problems.push(`home folder: expected a directory at ${snapshotHome}`);
   }
   return problems;
 }
@@ -92,7 +128,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
   const startRollback = async (flight: InFlight, reason: string, problems: string[]) => {
     flight.entry = await updateEntry(flight.entry, { state: 'rolling-back', problems }, options.now());
     try {
-      const { unrestorable } = await rollBackAccount(flight.snapshot);
+      const { unrestorable } = await rollBackAccount(flight.snapshot, flight.change.operations);
       rollingBack.push({ ...flight, reason, unrestorable });
     } catch (error) {
       // The journal stays in rolling-back: the next start of the agent tries again.
@@ -113,11 +149,12 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
     const snapshot = await saveSnapshot(change.user, change.kind, captured.state, captured.accountFileOwner, options.now());
     emit({ type: 'snapshot-saved', user: change.user, snapshotId: snapshot.id });
     const flight: InFlight = { change, snapshot, entry: await openEntry({ kind: change.kind, user: change.user, snapshotId: snapshot.id, operations: change.operations }, options.now()) };
-    const target = { user: change.user, home: firstStandard(record, 'NFSHomeDirectory'), accountFileOwner: captured.accountFileOwner };
+    let target: OperationTarget = { user: change.user, home: firstStandard(record, 'NFSHomeDirectory'), accountFileOwner: captured.accountFileOwner };
     let failure: string | null = null;
     for (const [index, operation] of change.operations.entries()) {
       try {
         await applyOperation(target, operation);
+        target = targetAfter(target, operation);
         flight.entry = await updateEntry(flight.entry, { stepsDone: index + 1 }, options.now());
         emit({ type: 'step-applied', user: change.user, index, operation });
       } catch (error) {
@@ -149,7 +186,9 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
     let rolledBackNow = false;
     for (const flight of applied) {
       const user = flight.change.user;
-      const record = after.users.find((candidate) => candidate.recordName === user);
+      // A renamed account is verified under its new name.
+      const finalName = nameAfter(user, flight.change.operations);
+      const record = after.users.find((candidate) => candidate.recordName === finalName);
       const captured = record ? await accountFromRecords(record, after.groups) : null;
       const snapshotRecord = flight.snapshot.state.record as DirectoryRecord;
       const problems = verifyChange({
@@ -161,6 +200,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
         unlockAfter: record ? unlockFactsFor(record, unlockAfter) : { fileVaultUser: null, cryptoUser: null },
         groupsAfter: after.groups,
       });
+      if (captured !== null) problems.push(...(await homeFolderProblems(flight.change.operations)));
       if (problems.length === 0) {
         flight.entry = await updateEntry(flight.entry, { state: 'committed' }, options.now());
         emit({ type: 'verified', user });
@@ -182,7 +222,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
     const user = flight.change.user;
     let differences: string[];
     try {
-      differences = await differencesFromSnapshot(flight.snapshot);
+      differences = await differencesFromSnapshot(flight.snapshot, flight.change.operations);
     } catch (error) {
       // Could not even read the account back: keep the journal open so the next start retries the rollback.
       const detail = `re-reading the account after rollback: ${message(error)}; the next start of the agent retries`;

@@ -93,3 +93,25 @@ export async function latestRestorableSnapshot(user: string): Promise<AccountSna
   }
   return undefined;
 }
+
+/**
+ * The newest restorable snapshot, of any user name, whose account has this GeneratedUID: how a renamed account
+ * finds the snapshot kept under its old name. Unreadable snapshots are skipped here (restore by the old name
+ * reports them).
+ */
+export async function latestRestorableSnapshotOf(generatedUid: string): Promise<AccountSnapshot | undefined> {
+  const wanted = generatedUid.toUpperCase();
+  let newest: AccountSnapshot | undefined;
+  for (const directory of await listDataFiles(dataPath('snapshots'))) {
+    let user: string;
+    try {
+      user = decodeURIComponent(directory);
+    } catch {
+      continue;
+    }
+    const snapshot = await latestRestorableSnapshot(user).catch(() => undefined);
+    const guid = snapshot?.state.record.attributes['dsAttrTypeStandard:GeneratedUID']?.[0]?.toUpperCase();
+    if (snapshot && guid === wanted && (newest === undefined || snapshot.takenAt > newest.takenAt)) newest = snapshot;
+  }
+  return newest;
+}

@@ -1,7 +1,7 @@
 // `untether takeover`: link existing local accounts to their users' cloud identities, transactionally.
 import { open } from 'node:fs/promises';
 import { UntetherError } from '../../errors.js';
-import { describeOperation } from '../../plan/operations.js';
+import { describeOperation, nameAfter } from '../../plan/operations.js';
 import { CSV_LIMITS } from '../../takeover/csv.js';
 import { MAPPING_COLUMNS, TAKEOVER_PROVIDERS, mappingFromCli, parseMappingCsv, takeoverProviderSchema, type Mapping } from '../../takeover/mapping.js';
 import { JAMF_CONNECT_IDPS, jamfConnectIdpSchema } from '../../takeover/plan.js';
@@ -85,9 +85,16 @@ function resultLine(result: TakeoverResult, dryRun: boolean): string {
   const lines: string[] = [];
   if (plan.action === 'refuse') lines.push(`${head}: refused: ${printable(plan.reason ?? '')}`);
   else if (plan.action === 'unchanged') lines.push(`${head}: already linked this way; nothing to do`);
-  else lines.push(`${head}: ${dryRun ? 'would link' : 'link'}`);
+  else {
+    const renamedTo = plan.user === null ? plan.user : nameAfter(plan.user, plan.operations);
+    const rename = renamedTo !== null && renamedTo !== plan.user ? ` and rename to ${printable(renamedTo)}` : '';
+    lines.push(`${head}: ${dryRun ? 'would link' : 'link'}${rename}`);
+  }
   if (plan.action === 'link' && (dryRun || !outcome)) plan.operations.forEach((operation, index) => lines.push(`  ${index + 1}. ${printable(describeOperation(operation))}`));
-  if (outcome?.outcome === 'committed') lines.push(`  linked and verified (snapshot ${outcome.snapshotId}; undo with: untether restore --user ${printable(plan.user ?? '')})`);
+  const finalName = plan.user === null ? '' : nameAfter(plan.user, plan.operations);
+  if (outcome?.outcome === 'committed' && plan.user !== null && finalName !== plan.user) {
+    lines.push(`  linked, renamed to ${printable(finalName)} and verified (snapshot ${outcome.snapshotId}; undo with: untether restore --user ${printable(plan.user)})`);
+  } else if (outcome?.outcome === 'committed') lines.push(`  linked and verified (snapshot ${outcome.snapshotId}; undo with: untether restore --user ${printable(plan.user ?? '')})`);
   else if (outcome?.outcome === 'rolled-back') lines.push(`  ROLLED BACK to its snapshot: ${printable(outcome.reason)}`);
   else if (outcome) lines.push(`  FAILED, needs an admin: ${printable(outcome.reason)}`);
   if (outcome && outcome.outcome !== 'committed') for (const problem of outcome.problems) lines.push(`    - ${printable(problem)}`);
@@ -136,7 +143,7 @@ export const takeoverCommand: Command = {
   name: 'takeover',
   summary: "Link local accounts to their users' cloud identities so the IdP login uses them.",
   usage:
-    'untether takeover (--cloud-user USER [--local NAME] [--issuer URL --subject SUB] | --mapping FILE.csv) [--provider auto|jamf-connect|xcreds|generic] [--idp IDP] [--alias] [--dry-run] [--yes] [--json]',
+    'untether takeover (--cloud-user USER [--local NAME] [--issuer URL --subject SUB] | --mapping FILE.csv) [--provider auto|jamf-connect|xcreds|generic] [--idp IDP] [--alias] [--rename] [--dry-run] [--yes] [--json]',
   details: [
     'Writes the attributes the login product reads to recognise an existing account as its user\'s, so it',
     'uses that account instead of creating a second one:',
@@ -158,7 +165,13 @@ export const takeoverCommand: Command = {
     '',
     'Each account is a transaction: snapshot, apply, verify by re-reading, roll back on failure. Undo a link',
     'with "untether restore --user NAME". A notice is recorded for the user\'s next login: the password stays',
-    'the same, and the keychain may ask for the previous one. Renaming the account is not done here.',
+    'the same, and the keychain may ask for the previous one.',
+    '',
+    '--rename also renames the account to the cloud short name: RecordName (other aliases kept),',
+    'the home folder /Users/OLD to /Users/NEW (moved on the same volume, never copied) and NFSHomeDirectory.',
+    'Refused while the user is logged in, for a home outside /Users/OLD, when /Users/NEW exists, when the',
+    'name is another account or group, and when a group lists the account by name. Undo it with',
+    '"untether restore --user OLD" (the snapshot keeps the old name; the new name finds it too).',
   ].join('\n'),
   examples: [
     'sudo untether takeover --local jdoe --cloud-user john.doe@example.com --provider jamf-connect --idp Azure --dry-run',
@@ -173,6 +186,7 @@ export const takeoverCommand: Command = {
     provider: { type: 'string', valueName: 'NAME', description: `auto (default), ${TAKEOVER_PROVIDERS.join(', ')}.` },
     idp: { type: 'string', valueName: 'IDP', description: `Jamf Connect's OIDCProvider: ${JAMF_CONNECT_IDPS.join(', ')}.` },
     alias: { type: 'boolean', description: 'Also add the cloud short name as an alias (RecordName) of the account.' },
+    rename: { type: 'boolean', description: 'Also rename the account and its home folder to the cloud short name (user logged out).' },
     'dry-run': { type: 'boolean', description: 'Print the plan for each mapping and change nothing.' },
     yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation (needed when there is no terminal).' },
     json: { type: 'boolean', description: 'Print the plans and outcomes as JSON.' },
@@ -186,7 +200,7 @@ export const takeoverCommand: Command = {
     const mappings = await readMappings(args);
     const dryRun = args.values['dry-run'] === true;
     const json = args.values.json === true;
-    const request = { mappings, provider, idp, alias: args.values.alias === true, now: () => context.now() };
+    const request = { mappings, provider, idp, alias: args.values.alias === true, rename: args.values.rename === true, now: () => context.now() };
 
     if (!dryRun && !(await confirmRun(context, args, mappings.length))) {
       context.stderr.write('Nothing was changed.\n');

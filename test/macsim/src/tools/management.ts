@@ -30,16 +30,23 @@ function recordNotice(ctx: FakeContext, tool: NoticeRecord['tool'], text: string
 }
 
 export const osascript: ToolHandler = (ctx) => {
+  // osascript [-e statement]... [--] [argument...]: arguments after the script reach `on run argv`.
   const scripts: string[] = [];
-  for (let index = 0; index < ctx.args.length; index += 2) {
-    if (ctx.args[index] !== '-e' || ctx.args[index + 1] === undefined) throw new Unsupported('only -e scripts are modelled');
+  let index = 0;
+  while (index < ctx.args.length && ctx.args[index] === '-e') {
+    if (ctx.args[index + 1] === undefined) throw new Unsupported('-e without a statement');
     scripts.push(ctx.args[index + 1]!);
+    index += 2;
   }
-  if (scripts.length === 0) throw new Unsupported();
+  if (ctx.args[index] === '--') index += 1;
+  const argv = ctx.args.slice(index);
+  if (scripts.length === 0) throw new Unsupported('only -e scripts are modelled');
+  if (argv.length > 0 && !scripts.some((line) => /on run argv/.test(line))) throw new Unsupported('arguments without an `on run argv` handler');
   return reading(() => {
-    const text = scripts.join('\n');
-    recordNotice(ctx, 'osascript', text);
-    if (text.includes('display dialog')) ctx.out('button returned:OK\n'); // the default button, as if clicked
+    const script = scripts.join('\n');
+    // What the user reads: the arguments when the script shows them, else the script's own text.
+    recordNotice(ctx, 'osascript', argv.length > 0 ? argv.join('\n') : script);
+    if (script.includes('display dialog')) ctx.out('button returned:OK\n'); // the default button, as if clicked
     return 0;
   });
 };

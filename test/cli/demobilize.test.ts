@@ -151,3 +151,14 @@ describe('untether demobilize with primaryGroup=keep-with-alias', () => {
     expect((await mac.run('id', ['-gn', 'zobrien'])).stdout.trim()).toBe('ad-primary-1522360086');
   });
 });
+
+describe('untether demobilize without Full Disk Access', () => {
+  it('refuses an account whose ~/.account must go, naming the gate, and changes nothing', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    mac.denyFullDiskAccess();
+    const run = await untether(mac, ['demobilize', '--user', 'zobrien', '--yes']);
+    expect(run.exitCode).toBe(4);
+    expect(run.stdout).toContain('refuse: full-disk-access: removing ~/.account needs Full Disk Access');
+    expect(mac.writeCalls()).toEqual([]);
+  });
+});

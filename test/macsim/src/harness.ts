@@ -145,6 +145,13 @@ export class SimulatedMac {
     writeFileSync(path.join(contents, 'Info.plist'), '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>CFBundleIdentifier</key><string>com.jamf.connect.login</string></dict></plist>\n');
   }
 
+  /** Take Full Disk Access away from the agent: the TCC database can no longer be read (a directory stands in its place). */
+  denyFullDiskAccess(): void {
+    const database = this.path('/Library/Application Support/com.apple.TCC/TCC.db');
+    rmSync(database, { force: true, recursive: true });
+    mkdirSync(database);
+  }
+
   /** Log a user in at the console (scutil, stat and /dev/console follow). */
   login(user: string, options: { nameAlias?: string } = {}): void {
     const record = this.readUser(user);

@@ -98,6 +98,9 @@ export function materialize(root: string, built: BuiltScenario): void {
     for (const [name, content] of Object.entries(home.files)) writeFileSync(mac(`${home.path}/${name}`), content, { mode: 0o644 });
   }
   writeFileSync(mac('/dev/console'), '');
+  // The system TCC database: readable means the agent has Full Disk Access (SimulatedMac.denyFullDiskAccess turns it off).
+  mkdirp(mac('/Library/Application Support/com.apple.TCC'), 0o700);
+  writeFileSync(mac('/Library/Application Support/com.apple.TCC/TCC.db'), 'SQLite format 3\0', { mode: 0o600 });
   // Fakes run as any uid (tests run the agent as 65534): the logs must be appendable by everyone.
   for (const log of [LAYOUT.calls, LAYOUT.notices]) {
     writeFileSync(mac(log), '');

@@ -19,7 +19,6 @@ import { takeover } from '../takeover/run.js';
 import { consoleUser } from '../system/consoleuser.js';
 import { LOGIN_WINDOW_PRESETS, type LoginWindowPreset } from '../loginwindow/presets.js';
 import { applyLoggingSettings, closeLogging, createLogger } from '../log/logger.js';
-import { scanMac } from '../inventory/collect.js';
 import { watchConsoleUser } from '../system/console-watch.js';
 import { dataPath } from '../system/datastore.js';
 import { ensurePrivateDirectory } from '../system/files.js';

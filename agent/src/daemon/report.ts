@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { Inventory, StageState } from '../../../protocol/src/index.js';
 import type { MacInventory } from '../inventory/model.js';
-import type { MigrationStage, StageView } from './stages.js';
+import type { MigrationStage } from './stages.js';
 import type { StageResult } from './state.js';
 
 const IDP_KINDS = new Set(['jamf-connect', 'xcreds', 'jumpcloud', 'nomad-login']);
@@ -49,4 +49,3 @@ export function toProtocolStageState(current: { stage: MigrationStage | 'done'; 
   return { stage: current.stage, waitingFor: current.waitingFor, lastResult: results };
 }
 
-export type { StageView };

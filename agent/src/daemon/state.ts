@@ -2,7 +2,7 @@
 // and support can read it: current stage, what it waits for, every stage's status and last result.
 import { z } from 'zod';
 import { dataPath, readDataFile, writeDataFile } from '../system/datastore.js';
-import { MIGRATION_STAGES, type MigrationStage, type StageView } from './stages.js';
+import { MIGRATION_STAGES } from './stages.js';
 
 const STATE_FORMAT = 'untether-daemon-state-1';
 
@@ -55,9 +55,3 @@ export async function readDaemonState(): Promise<DaemonState | undefined> {
   }
 }
 
-/** Record a stage's result in place. */
-export function recordResult(results: Partial<Record<MigrationStage, StageResult>>, stage: MigrationStage, result: StageResult): void {
-  results[stage] = result;
-}
-
-export type { StageView };

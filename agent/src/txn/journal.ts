@@ -80,7 +80,3 @@ export async function openEntries(): Promise<{ entries: JournalEntry[]; unreadab
   return { entries, unreadable };
 }
 
-/** Finished entries, newest last (for `untether status` and support). */
-export async function historyEntries(): Promise<string[]> {
-  return listDataFiles(HISTORY_DIRECTORY);
-}

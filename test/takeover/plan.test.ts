@@ -185,12 +185,17 @@ describe('planning a rename', () => {
     expect(applyToAttributes(accounts[0]!.record.attributes, account.operations)['dsAttrTypeStandard:RecordName']).toEqual(['john.doe']);
   });
 
-  it('refuses while logged in, when the console cannot be read, on a group name or membership, a home elsewhere, a taken home', () => {
+  it('renames the account inside every group that lists it by name', () => {
+    const account = plan(facts({ groups: [{ recordName: 'admin', attributes: { 'dsAttrTypeStandard:GroupMembership': ['root', 'jdoe'] } }] }), ACCOUNTS);
+    expect(account.operations).toContainEqual(expect.objectContaining({ op: 'rename-group-member', group: 'admin', from: 'jdoe', to: 'john.doe' }));
+  });
+
+  it('refuses while logged in, when the console cannot be read, on a group name or a group already listing the name, a home elsewhere, a taken home', () => {
     const reason = (renameFacts: RenameFacts, accounts = ACCOUNTS) => plan(renameFacts, accounts).reason;
     expect(reason(facts({ consoleUser: 'JDOE' }))).toBe('cannot rename "jdoe" to "john.doe": the user is logged in; rename when they are logged out');
     expect(reason(facts({ consoleUser: { unknown: 'scutil failed' } }))).toContain('could not tell who is logged in (scutil failed)');
     expect(reason(facts({ groups: [{ recordName: 'John.Doe', attributes: {} }] }))).toContain('"john.doe" is the name of the group "John.Doe"');
-    expect(reason(facts({ groups: [{ recordName: 'admin', attributes: { 'dsAttrTypeStandard:GroupMembership': ['root', 'jdoe'] } }] }))).toContain('a member by name of admin');
+    expect(reason(facts({ groups: [{ recordName: 'admin', attributes: { 'dsAttrTypeStandard:GroupMembership': ['root', 'john.doe'] } }] }))).toContain('the group "admin" already lists "john.doe"');
     expect(reason(facts(), localAccountsFrom([user('jdoe', 501, { 'dsAttrTypeStandard:NFSHomeDirectory': ['/Volumes/Data/jdoe'] })]))).toContain('its home is "/Volumes/Data/jdoe", not /Users/jdoe');
     expect(reason(facts({ homeFolders: new Map([['/Users/jdoe', 'directory'], ['/Users/john.doe', 'directory']]) }))).toContain('/Users/john.doe already exists');
     expect(reason(facts({ homeFolders: new Map([['/Users/jdoe', 'other'], ['/Users/john.doe', 'missing']]) }))).toContain('/Users/jdoe is not a directory');

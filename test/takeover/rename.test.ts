@@ -155,3 +155,43 @@ describe('untether takeover --rename', () => {
     }
   }, 300_000);
 });
+
+describe('untether takeover --rename after a demobilization', () => {
+  it('renames a converted admin together with its staff and admin memberships, and restore gives them back', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    mac.logout();
+    expect((await untether(mac, ['demobilize', '--user', 'zobrien', '--yes'])).exitCode).toBe(0);
+    const members = (group: string) => (mac.readGroup(group)?.users ?? []).map(String);
+    expect(members('staff')).toContain('zobrien');
+    expect(members('admin')).toContain('zobrien');
+    const before = { record: normalizedUser(mac, 'zobrien'), staff: members('staff'), admin: members('admin') };
+
+    const run = await untether(mac, ['takeover', '--local', 'zobrien', '--cloud-user', 'zoe.obrien@example.com', '--provider', 'generic', '--rename', '--yes']);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(members('staff')).toContain('zoe.obrien');
+    expect(members('admin')).toContain('zoe.obrien');
+    expect([...members('staff'), ...members('admin')]).not.toContain('zobrien');
+    expect((await mac.run('id', ['-Gn', 'zoe.obrien'])).stdout).toMatch(/\badmin\b/);
+
+    const restore = await untether(mac, ['restore', '--user', 'zobrien', '--yes']);
+    expect(restore.exitCode).toBe(0);
+    expect({ record: normalizedUser(mac, 'zobrien'), staff: members('staff'), admin: members('admin') }).toEqual(before);
+  });
+});
+
+describe('untether takeover --rename failing between group renames', () => {
+  it('rolls back the record name, the home and every group membership when a group write fails', async () => {
+    const mac = simulatedMac({ scenario: 'ad-bound' });
+    mac.logout();
+    expect((await untether(mac, ['demobilize', '--user', 'zobrien', '--yes'])).exitCode).toBe(0);
+    const members = (group: string) => (mac.readGroup(group)?.users ?? []).map(String);
+    const before = { record: normalizedUser(mac, 'zobrien'), staff: members('staff'), admin: members('admin'), home: existsSync(mac.path('/Users/zobrien')) };
+    // Writes: link attribute, record rename, first group, second group (fails here), home attribute.
+    mac.injectFault({ tool: 'dscl', write: 4, mode: 'fail' });
+    const run = await untether(mac, ['takeover', '--local', 'zobrien', '--cloud-user', 'zoe.obrien@example.com', '--provider', 'generic', '--rename', '--yes']);
+    expect(run.exitCode).not.toBe(0);
+    expect({ record: normalizedUser(mac, 'zobrien'), staff: members('staff'), admin: members('admin'), home: existsSync(mac.path('/Users/zobrien')) }).toEqual(before);
+    expect(mac.readUser('zoe.obrien')).toBeUndefined();
+  });
+});

@@ -32,6 +32,8 @@ export const planOperationSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('restore-account-file'), contentBase64: z.string(), mode: z.number().int().min(0).max(0o7777), why: z.string() }),
   z.object({ op: z.literal('add-group-member'), group: groupName, why: z.string() }),
   z.object({ op: z.literal('remove-group-member'), group: groupName, why: z.string() }),
+  /** Rename the account inside a group's GroupMembership (a renamed account keeps its memberships). */
+  z.object({ op: z.literal('rename-group-member'), group: groupName, from: z.string().min(1), to: z.string().min(1), why: z.string() }),
   /** A local group carrying an AD primary GID, so the account's primary group resolves after unbind. Never removed by a rollback: other accounts may share it. */
   z.object({ op: z.literal('ensure-alias-group'), group: groupName, gid: z.number().int().min(0), why: z.string() }),
   /** Rename the account: the RecordName value `from` becomes `to` (other aliases kept); the record then is /Users/<to>. */
@@ -62,6 +64,8 @@ export function describeOperation(operation: PlanOperation): string {
       return `add to group ${operation.group} (${operation.why})`;
     case 'remove-group-member':
       return `remove from group ${operation.group} (${operation.why})`;
+    case 'rename-group-member':
+      return `rename member ${operation.from} to ${operation.to} in group ${operation.group} (${operation.why})`;
     case 'ensure-alias-group':
       return `create group ${operation.group} with GID ${operation.gid} unless it exists (${operation.why})`;
     case 'rename-record':

@@ -9,6 +9,8 @@ export interface AccountState {
   record: DirectoryRecord;
   groups: Readonly<Record<string, boolean>>;
   accountFile: { contentBase64: string; mode: number } | null;
+  /** Every local group that lists the account by short name (absent in snapshots taken before 0.1.0). */
+  memberOf?: string[];
 }
 
 // Maintained by Open Directory itself: never compared, never written.
@@ -71,6 +73,12 @@ export function planRestore(current: AccountState, snapshot: AccountState, facts
   const snapshotHome = snapshot.record.attributes[HOME_DIRECTORY]?.[0];
   if (facts.homeFolderAt && snapshotHome !== undefined && facts.homeFolderAt !== snapshotHome) {
     renameOps.push({ op: 'move-home', from: facts.homeFolderAt, to: snapshotHome, why: 'the home folder in the snapshot' });
+  }
+  if (current.record.recordName !== snapshot.record.recordName) {
+    // Groups list the account by its current name; they go back to the snapshot's name with it.
+    for (const group of current.memberOf ?? []) {
+      renameOps.push({ op: 'rename-group-member', group, from: current.record.recordName, to: snapshot.record.recordName, why: 'the name in the snapshot' });
+    }
   }
   const renamed: DirectoryRecord = { recordName: snapshot.record.recordName, attributes: applyToAttributes(current.record.attributes, renameOps) };
   const groupOps: PlanOperation[] = [];

@@ -203,7 +203,8 @@ export function renameOperations(account: LocalAccount, to: string, facts: Renam
   const group = facts.groups.find((candidate) => [candidate.recordName, ...(standardAttribute(candidate, 'RecordName') ?? [])].some((name) => sameIgnoringCase(name, to)));
   if (group !== undefined) return refuse(`"${to}" is the name of the group "${group.recordName}"`);
   const memberOf = facts.groups.filter((candidate) => (standardAttribute(candidate, 'GroupMembership') ?? []).includes(account.name)).map((candidate) => candidate.recordName);
-  if (memberOf.length > 0) return refuse(`the account is a member by name of ${memberOf.join(', ')}; a rename would drop that membership (not supported: change it by hand)`);
+  const listsTarget = facts.groups.find((candidate) => (standardAttribute(candidate, 'GroupMembership') ?? []).includes(to));
+  if (listsTarget !== undefined) return refuse(`the group "${listsTarget.recordName}" already lists "${to}" as a member`);
   const homes = standardAttribute(account.record, 'NFSHomeDirectory') ?? [];
   const from = renamedHome(account.name);
   if (homes.length !== 1 || homes[0] !== from) return refuse(`its home is ${homes.length === 0 ? 'not set' : JSON.stringify(homes.join(', '))}, not ${from}; only a home in /Users/<name> is renamed`);
@@ -218,6 +219,8 @@ export function renameOperations(account: LocalAccount, to: string, facts: Renam
     operations.push({ op: 'delete-value', attribute: RECORD_NAME, value: alias, why: 'becomes the account name' });
   }
   operations.push({ op: 'rename-record', from: account.name, to, why: 'the cloud short name, so the IdP login is this account' });
+  // Groups list members by short name (staff and admin for every converted account): the name follows.
+  for (const group of memberOf) operations.push({ op: 'rename-group-member', group, from: account.name, to, why: 'keeps the group membership under the new name' });
   if (sourceState === 'directory') operations.push({ op: 'move-home', from, to: target, why: 'the home folder follows the name' });
   operations.push({ op: 'set-attribute', attribute: HOME_DIRECTORY, values: [target], why: 'the home folder follows the name' });
   for (const operation of operations) {

@@ -32,22 +32,19 @@ export async function accountFromRecords(record: DirectoryRecord, groups: readon
   for (const name of TRACKED_GROUPS) memberships[name] = isDirectMember(groups.find((group) => group.recordName === name), user);
   const home = firstStandard(record, 'NFSHomeDirectory');
   const file = home ? await readAccountFileForSnapshot(home) : undefined;
+  const memberOf = groups.filter((group) => isDirectMember(group, user)).map((group) => group.recordName).sort();
   return {
-    state: { record, groups: memberships, accountFile: file ? { contentBase64: file.content.toString('base64'), mode: file.mode } : null },
+    state: { record, groups: memberships, accountFile: file ? { contentBase64: file.content.toString('base64'), mode: file.mode } : null, memberOf },
     accountFileOwner: file ? { uid: file.uid, gid: file.gid } : null,
   };
 }
 
-/** Read one account's state now (three dscl reads); null when the record does not exist. */
+/** Read one account's state now (two dscl reads: the record and every group); null when the record does not exist. */
 export async function captureAccount(user: string): Promise<CapturedAccount | null> {
   const lookup = await readRecord(`/Users/${user}`);
   if (lookup.kind === 'not-found') return null;
-  const groups: DirectoryRecord[] = [];
-  for (const name of TRACKED_GROUPS) {
-    const group = await readRecord(`/Groups/${name}`);
-    if (group.kind === 'found') groups.push(group.record);
-  }
-  return accountFromRecords(lookup.record, groups);
+  const groups = await readAllRecords('/Groups');
+  return accountFromRecords(lookup.record, groups.records);
 }
 
 /** Every user and group record, one dscl call each, for a batch. Unreadable records are refused by name later. */

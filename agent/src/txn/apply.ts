@@ -1,6 +1,9 @@
 // Executes one planned operation against the Mac through the system layer. No decisions here: the
 // plan decided; this maps each operation to exactly one tool call or file change.
 import { RECORD_NAME, type PlanOperation } from '../plan/operations.js';
+import { standardType } from '../system/directory-record.js';
+
+const GROUP_MEMBERSHIP = standardType('GroupMembership');
 import * as dscl from '../system/dscl.js';
 import * as dseditgroup from '../system/dseditgroup.js';
 import { moveHomeFolder, removeAccountFile, restoreAccountFile } from '../system/files.js';
@@ -64,6 +67,8 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
       return dscl.changeValue(path, RECORD_NAME, operation.from, operation.to);
     case 'move-home':
       return moveHomeFolder(operation.from, operation.to);
+    case 'rename-group-member':
+      return dscl.changeValue(`/Groups/${operation.group}`, GROUP_MEMBERSHIP, operation.from, operation.to);
     default: {
       const unreachable: never = operation;
       throw new Error(`applying operation: unknown kind ${JSON.stringify(unreachable)}`);

@@ -109,6 +109,9 @@ export async function differencesFromSnapshot(snapshot: AccountSnapshot, operati
   if ((current.state.accountFile === null) !== (snapshot.state.accountFile === null)) {
     problems.push(`~/.account: expected ${snapshot.state.accountFile ? 'present' : 'absent'}`);
   }
+  if (snapshot.state.memberOf && current.state.memberOf && snapshot.state.memberOf.join('\n') !== current.state.memberOf.join('\n')) {
+    problems.push(`groups listing the account: expected ${snapshot.state.memberOf.join(', ') || 'none'}, found ${current.state.memberOf.join(', ') || 'none'}`);
+  }
   const snapshotHome = snapshot.state.record.attributes[HOME_DIRECTORY]?.[0];
   if (snapshotHome !== undefined && operations.some((operation) => operation.op === 'move-home') && (await homeFolderState(snapshotHome)) !== 'directory') {
     problems.push(`home folder: expected a directory at ${snapshotHome}`);

@@ -13,6 +13,7 @@ const accountStateSchema = z.object({
   record: z.object({ recordName: z.string().min(1), attributes: z.record(z.string(), z.array(z.string())) }),
   groups: z.record(z.string(), z.boolean()),
   accountFile: z.object({ contentBase64: z.string(), mode: z.number().int().min(0).max(0o7777) }).nullable(),
+  memberOf: z.array(z.string()).optional(),
 });
 
 const snapshotSchema = z.object({
@@ -59,7 +60,7 @@ export async function saveSnapshot(
     user,
     reason,
     takenAt: now.toISOString(),
-    state: { record: { recordName: state.record.recordName, attributes: Object.fromEntries(Object.entries(state.record.attributes).map(([key, values]) => [key, [...values]])) }, groups: { ...state.groups }, accountFile: state.accountFile },
+    state: { record: { recordName: state.record.recordName, attributes: Object.fromEntries(Object.entries(state.record.attributes).map(([key, values]) => [key, [...values]])) }, groups: { ...state.groups }, accountFile: state.accountFile, ...(state.memberOf ? { memberOf: [...state.memberOf] } : {}) },
     accountFileOwner,
   };
   await writeDataFile(snapshotPath(user, id), { snapshot, sha256: checksum(snapshot) });

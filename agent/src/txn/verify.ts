@@ -87,6 +87,11 @@ export function verifyChange(input: {
   }
   if (input.groupsAfter) {
     for (const operation of operations) {
+      if (operation.op === 'rename-group-member') {
+        const members = input.groupsAfter.find((candidate) => candidate.recordName === operation.group)?.attributes['dsAttrTypeStandard:GroupMembership'] ?? [];
+        if (!members.includes(operation.to) || members.includes(operation.from)) problems.push(`group ${operation.group}: expected member ${operation.to} in place of ${operation.from}`);
+        continue;
+      }
       if (operation.op !== 'ensure-alias-group') continue;
       const group = input.groupsAfter.find((candidate) => candidate.recordName === operation.group);
       const gid = group?.attributes['dsAttrTypeStandard:PrimaryGroupID']?.[0];

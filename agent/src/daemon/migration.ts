@@ -6,10 +6,11 @@ import type { NewEvent } from '../link/link.js';
 import { demobilize } from '../actions/demobilize.js';
 import { unbind } from '../actions/unbind.js';
 import type { AgentConfig } from '../config/schema.js';
-import { readDefaultLoginChain, scanMac } from '../inventory/collect.js';
+import { scanMac } from '../inventory/collect.js';
 import type { MacInventory } from '../inventory/model.js';
 import { applyLoginWindowPreset } from '../loginwindow/apply.js';
 import { satisfiesPreset } from '../loginwindow/compare.js';
+import { readLoginWindowStatus } from '../loginwindow/status.js';
 import { currentStage, evaluateStages, type MigrationFacts, type MigrationStage, type StageView, type Trigger } from './stages.js';
 import type { StageResult } from './state.js';
 
@@ -45,18 +46,22 @@ function errorCode(error: unknown): string | undefined {
 /** What the stages need from a scan. */
 export async function migrationFacts(config: AgentConfig, inventory: MacInventory, firstRunSinceBoot: boolean): Promise<MigrationFacts> {
   let loginWindowSatisfied: boolean | null = null;
+  let loginWindowChangedElsewhere = false;
   const preset = config.loginWindow.preset;
   if (preset !== undefined && inventory.loginWindow.kind !== 'unknown') {
-    loginWindowSatisfied = await readDefaultLoginChain().then(
-      (osDefault) => satisfiesPreset(preset, inventory.loginWindow.mechanisms, osDefault),
-      () => null,
-    );
+    const status = await readLoginWindowStatus().catch(() => undefined);
+    if (status && status.osDefault !== null) {
+      loginWindowSatisfied = satisfiesPreset(preset, status.mechanisms, status.osDefault);
+      // Re-applied after an OS update reset it; a chain another product or an admin changed is reported, not fought.
+      loginWindowChangedElsewhere = !loginWindowSatisfied && status.drift.state === 'changed-by-someone-else' && status.drift.preset === preset;
+    }
   }
   return {
     bound: inventory.binding.bound,
     mobileAccounts: inventory.users.filter((user) => user.kind === 'mobile').map((user) => user.name),
     loggedInUser: inventory.consoleUser.loggedIn ? inventory.consoleUser.name : null,
     loginWindowSatisfied,
+    loginWindowChangedElsewhere,
     linksPending: null,
     firstRunSinceBoot,
   };

@@ -19,6 +19,8 @@ export interface MigrationFacts {
   loggedInUser: string | null;
   /** Whether the login window equals the configured preset (null: could not be read). */
   loginWindowSatisfied: boolean | null;
+  /** The preset was applied and something other than an OS update changed the chain since. */
+  loginWindowChangedElsewhere: boolean;
   /** Local accounts still to link (null: linking cannot tell yet). */
   linksPending: number | null;
   /** The daemon's start came with this boot (the "boot" demobilize time). */
@@ -79,6 +81,9 @@ function loginWindowView(config: AgentConfig, facts: MigrationFacts): StageView 
   if (!settings.enabled || settings.preset === undefined) return { stage: 'loginwindow', status: 'off', waitingFor: null, reason: 'the login window stage is not enabled' };
   if (facts.loginWindowSatisfied === true) return { stage: 'loginwindow', status: 'complete', waitingFor: null, reason: `the login window is on the ${settings.preset} preset` };
   if (facts.loginWindowSatisfied === null) return { stage: 'loginwindow', status: 'waiting', waitingFor: 'readable-chain', reason: 'the login window chain could not be read' };
+  if (facts.loginWindowChangedElsewhere) {
+    return { stage: 'loginwindow', status: 'waiting', waitingFor: 'admin-decision', reason: `something else changed the chain after the ${settings.preset} preset was applied; not overwritten (untether loginwindow apply ${settings.preset} re-applies it)` };
+  }
   return { stage: 'loginwindow', status: 'ready', waitingFor: null, reason: `apply the ${settings.preset} preset` };
 }
 

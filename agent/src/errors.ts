@@ -16,3 +16,8 @@ export class UntetherError extends Error {
     this.exitCode = options.exitCode ?? EXIT.FAILED;
   }
 }
+
+/** The message of anything thrown (an Error's message, else its text), for "doing what: why" lines. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

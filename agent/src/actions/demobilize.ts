@@ -1,6 +1,6 @@
 // Demobilization end to end: read the Mac's facts once, plan every requested account (pure), and run
 // the accounts that pass their gates through the transaction layer.
-import { UntetherError } from '../errors.js';
+import { errorMessage, UntetherError } from '../errors.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { firstStandard, isMobileAccount } from '../inventory/classify.js';
 import { planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
@@ -39,15 +39,11 @@ export interface DemobilizeReport {
   warnings: string[];
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 async function settle<T>(what: string, read: Promise<T>, warnings: string[]): Promise<T | undefined> {
   try {
     return await read;
   } catch (error) {
-    warnings.push(`${what}: ${message(error)}`);
+    warnings.push(`${what}: ${errorMessage(error)}`);
     return undefined;
   }
 }
@@ -122,7 +118,7 @@ export async function demobilize(request: DemobilizeRequest): Promise<Demobilize
     // The user is told at their next login what happened (and that the password is the same).
     if (outcome.outcome === 'committed') {
       await recordAccountEvent({ id: `${outcome.snapshotId}:demobilized`, user: outcome.user, kind: 'demobilized', at: request.now().toISOString() }, request.now()).catch((error: unknown) =>
-        warnings.push(`recording the login notice for ${outcome.user}: ${message(error)}`),
+        warnings.push(`recording the login notice for ${outcome.user}: ${errorMessage(error)}`),
       );
     }
   }

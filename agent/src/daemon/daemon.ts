@@ -2,6 +2,7 @@
 // console user changes (scutil notifications, no polling), when the configuration changes, on a timer, and
 // when the server asks. One action at a time, under the lock shared with the CLI. SIGTERM lets the current
 // step finish (or roll back) and exits 0; after a crash the journal is recovered at the next start.
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'winston';
 import type { Command } from '../../../protocol/src/index.js';
 import { demobilize } from '../actions/demobilize.js';
@@ -42,10 +43,6 @@ export const BUSY_RETRY_MS = 30_000;
 
 // Stronger triggers win when several arrive during a pass: they may unlock more (boot-time stages, a new config).
 const TRIGGER_RANK: Record<Trigger, number> = { start: 4, 'config-change': 3, 'console-change': 2, schedule: 1, 'after-change': 0 };
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** A promise chain that runs one job at a time (passes and server commands alike). */
 class Serial {
@@ -143,7 +140,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     running = true;
     void serial
       .run(() => pass(trigger))
-      .catch((error: unknown) => log.error('pass_failed', { trigger, error: message(error) }))
+      .catch((error: unknown) => log.error('pass_failed', { trigger, error: errorMessage(error) }))
       .finally(() => {
         running = false;
         const next = pending;
@@ -197,7 +194,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
           }
         }
       }),
-    ).catch((error: unknown) => ({ ran: true as const, value: { outcome: 'failed' as const, code: 'E_COMMAND_FAILED', message: message(error).slice(0, 2000) } }));
+    ).catch((error: unknown) => ({ ran: true as const, value: { outcome: 'failed' as const, code: 'E_COMMAND_FAILED', message: errorMessage(error).slice(0, 2000) } }));
     if (!result.ran) return { outcome: 'failed', code: 'E_BUSY', message: 'another Untether action is running; send the command again later' };
     request('after-change');
     return result.value;
@@ -243,7 +240,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
       const outcome = await notifyOnLogin({ user: console.name, uid: console.uid }, loaded.config.notices, { now: now() });
       if (outcome.show) log.info('notice_shown', { user: console.name, kind: outcome.notice?.kind, shown: outcome.show.shown, via: outcome.show.via });
     } catch (error) {
-      log.warn('notice_failed', { user: console.name, error: message(error) });
+      log.warn('notice_failed', { user: console.name, error: errorMessage(error) });
     } finally {
       noticeShownFor.delete(console.name);
     }
@@ -272,7 +269,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
       if (serverChanged) {
         await link?.stop();
         link = undefined;
-        await startLink().catch((error: unknown) => log.error('link_failed', { error: message(error) }));
+        await startLink().catch((error: unknown) => log.error('link_failed', { error: errorMessage(error) }));
       }
       request('config-change');
     },
@@ -297,7 +294,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
   // `on`, not `once`: execa's exit hook re-raises a signal that no other listener is left to handle.
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
-  await startLink().catch((error: unknown) => log.error('link_failed', { error: message(error) }));
+  await startLink().catch((error: unknown) => log.error('link_failed', { error: errorMessage(error) }));
   watchConsole();
   armTimer();
   request('start');

@@ -1,6 +1,7 @@
 // One pass of the migration: scan, evaluate the stages, run the first ready one, scan again, until
 // nothing is ready. Runs under the action lock shared with the CLI; a failed stage is not retried in the
 // same pass, and not before RETRY_AFTER_MS on timer ticks.
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'winston';
 import type { NewEvent } from '../link/link.js';
 import { demobilize } from '../actions/demobilize.js';
@@ -32,10 +33,6 @@ export interface PassOutcome {
   inventory: MacInventory;
   views: StageView[];
   current: { stage: MigrationStage | 'done'; waitingFor: string | null };
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -117,8 +114,8 @@ async function runStage(view: StageView, context: PassContext): Promise<StageRes
         return { outcome: 'succeeded', at: at() };
     }
   } catch (error) {
-    context.emit({ kind: 'step.failed', stage: view.stage, code: errorCode(error), message: message(error).slice(0, 2000) });
-    return { outcome: 'failed', at: at(), code: errorCode(error) ?? 'E_STAGE_FAILED', message: message(error) };
+    context.emit({ kind: 'step.failed', stage: view.stage, code: errorCode(error), message: errorMessage(error).slice(0, 2000) });
+    return { outcome: 'failed', at: at(), code: errorCode(error) ?? 'E_STAGE_FAILED', message: errorMessage(error) };
   }
 }
 

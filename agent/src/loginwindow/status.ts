@@ -1,5 +1,6 @@
 // The login window as it is now, read-only and usable by any user: the chain, what it shows, whether it
 // is the macOS default, the preset the agent was asked to keep and whether the chain drifted from it.
+import { errorMessage } from '../errors.js';
 import { readDefaultLoginChain } from '../inventory/collect.js';
 import type { LoginWindowKind } from '../inventory/model.js';
 import * as authchanger from '../system/authchanger.js';
@@ -35,10 +36,6 @@ export interface LoginWindowStatus {
   missingPlugins: string[];
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Drift from what was read; never throws (a default without anchors is reported as unknown). */
 export function driftOf(desired: LoginWindowStatus['desired'], current: readonly string[], osDefault: readonly string[] | null): DriftReport {
   if (desired.state === 'none') return { state: 'not-managed' };
@@ -47,7 +44,7 @@ export function driftOf(desired: LoginWindowStatus['desired'], current: readonly
   try {
     return { state: detectDrift(desired.value.preset, current, osDefault), preset: desired.value.preset };
   } catch (error) {
-    return { state: 'unknown', reason: reasonOf(error) };
+    return { state: 'unknown', reason: errorMessage(error) };
   }
 }
 
@@ -57,11 +54,11 @@ export async function readLoginWindowStatus(): Promise<LoginWindowStatus> {
     readAuthorizationRight(LOGIN_CONSOLE_RIGHT),
     readDefaultLoginChain().then(
       (chain) => ({ ok: true as const, chain }),
-      (error: unknown) => ({ ok: false as const, reason: reasonOf(error) }),
+      (error: unknown) => ({ ok: false as const, reason: errorMessage(error) }),
     ),
     readDesired().then(
       (value): LoginWindowStatus['desired'] => (value === undefined ? { state: 'none' } : { state: 'recorded', value }),
-      (error: unknown): LoginWindowStatus['desired'] => ({ state: 'unreadable', reason: reasonOf(error) }),
+      (error: unknown): LoginWindowStatus['desired'] => ({ state: 'unreadable', reason: errorMessage(error) }),
     ),
     authchanger.isInstalled(),
   ]);

@@ -1,7 +1,7 @@
 // Takeover end to end: read the accounts once, plan every mapping (pure), and run the links through the
 // transaction layer (snapshot, journal, apply, verify, roll back; `untether restore` undoes a link).
 // Each committed link is recorded for the user's login notice. Used by the CLI and the server action.
-import { UntetherError } from '../errors.js';
+import { errorMessage, UntetherError } from '../errors.js';
 import { classifyLoginWindow } from '../loginwindow/chain.js';
 import { recordAccountEvent } from '../notify/ledger.js';
 import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight } from '../system/security.js';
@@ -56,10 +56,6 @@ export async function detectProvider(): Promise<TakeoverProvider> {
   return kind === 'jamf-connect' || kind === 'xcreds' ? kind : 'generic';
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Read what a rename needs: who is logged in, the groups, and the home folders involved (reads only). */
 async function readRenameFacts(mappings: readonly Mapping[], accounts: readonly LocalAccount[], groups: RenameFacts['groups']): Promise<RenameFacts> {
   let atConsole: RenameFacts['consoleUser'];
@@ -67,7 +63,7 @@ async function readRenameFacts(mappings: readonly Mapping[], accounts: readonly 
     const found = await consoleUser();
     atConsole = found.kind === 'user' ? found.name : null;
   } catch (error) {
-    atConsole = { unknown: message(error) };
+    atConsole = { unknown: errorMessage(error) };
   }
   const paths = new Set<string>();
   for (const mapping of mappings) {
@@ -122,7 +118,7 @@ export async function takeover(request: TakeoverRequest): Promise<TakeoverReport
         request.now(),
       );
     } catch (error) {
-      report.warnings.push(`recording the login notice for ${account.plan.user}: ${message(error)}`);
+      report.warnings.push(`recording the login notice for ${account.plan.user}: ${errorMessage(error)}`);
     }
   }
   return report;

@@ -1,6 +1,7 @@
 // Crash recovery: every command that touches accounts, and the daemon at start, first looks for journal
 // entries a killed or crashed run left open, and finishes each (when the account is exactly as the plan
 // promised) or rolls it back to its snapshot. Nothing is ever left half done.
+import { errorMessage } from '../errors.js';
 import { nameAfter } from '../plan/operations.js';
 import { restartDirectoryService } from './directory-service.js';
 import { openEntries, updateEntry, type JournalEntry } from './journal.js';
@@ -13,10 +14,6 @@ export type RecoveryOutcome =
   | { user: string; entryId: string; outcome: 'failed'; problems: string[] };
 
 const UNKNOWN_UNLOCK = { fileVaultUser: null, cryptoUser: null };
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Whether the account already is exactly what the entry's plan promised. */
 async function fullyApplied(entry: JournalEntry, snapshot: AccountSnapshot): Promise<boolean> {
@@ -39,7 +36,7 @@ export async function recoverOpenEntries(now: () => Date): Promise<{ outcomes: R
     try {
       snapshot = await loadSnapshot(entry.user, entry.snapshotId);
     } catch (error) {
-      const problems = [`the snapshot cannot be used: ${message(error)}; check the account by hand`];
+      const problems = [`the snapshot cannot be used: ${errorMessage(error)}; check the account by hand`];
       await updateEntry(entry, { state: 'failed', problems }, now());
       outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'failed', problems });
       continue;
@@ -54,7 +51,7 @@ export async function recoverOpenEntries(now: () => Date): Promise<{ outcomes: R
       }
     } catch (error) {
       // Leave the entry open: the next start tries again.
-      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'failed', problems: [`recovering: ${message(error)}`] });
+      outcomes.push({ user: entry.user, entryId: entry.id, outcome: 'failed', problems: [`recovering: ${errorMessage(error)}`] });
     }
   }
   if (pending.length === 0) return { outcomes, unreadable };

@@ -1,6 +1,7 @@
 // The transaction runner for account changes (demobilization, takeover, restore). For each account:
 // snapshot → journal → apply, step by step; then one opendirectoryd restart for the batch; then verify
 // by re-reading from the OS. Any failure rolls that account back to its snapshot; the rest go on.
+import { errorMessage } from '../errors.js';
 import { firstStandard } from '../inventory/classify.js';
 import { HOME_DIRECTORY, nameAfter, type PlanOperation } from '../plan/operations.js';
 import { planRestore, recordDifferences } from '../plan/restore.js';
@@ -51,10 +52,6 @@ interface InFlight {
   change: AccountChange;
   snapshot: AccountSnapshot;
   entry: JournalEntry;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The names an account may have while a plan runs or is undone: the snapshot's, then each rename's target. */
@@ -135,7 +132,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
       rollingBack.push({ ...flight, reason, unrestorable });
     } catch (error) {
       // The journal stays in rolling-back: the next start of the agent tries again.
-      const detail = `rolling back: ${message(error)}`;
+      const detail = `rolling back: ${errorMessage(error)}`;
       emit({ type: 'rollback-failed', user: flight.change.user, problems: [...problems, detail] });
       outcomes.set(flight.change.user, { user: flight.change.user, outcome: 'failed', snapshotId: flight.snapshot.id, reason, problems: [...problems, detail] });
     }
@@ -161,8 +158,8 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
         flight.entry = await updateEntry(flight.entry, { stepsDone: index + 1 }, options.now());
         emit({ type: 'step-applied', user: change.user, index, operation });
       } catch (error) {
-        failure = `step ${index + 1} of ${change.operations.length} failed: ${message(error)}`;
-        emit({ type: 'step-failed', user: change.user, index, operation, error: message(error) });
+        failure = `step ${index + 1} of ${change.operations.length} failed: ${errorMessage(error)}`;
+        emit({ type: 'step-failed', user: change.user, index, operation, error: errorMessage(error) });
         break;
       }
     }
@@ -180,7 +177,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
       const restart = await restartDirectoryService();
       emit({ type: 'directory-restarted', waitedMs: restart.waitedMs });
     } catch (error) {
-      for (const flight of applied.splice(0)) await startRollback(flight, message(error), [message(error)]);
+      for (const flight of applied.splice(0)) await startRollback(flight, errorMessage(error), [errorMessage(error)]);
     }
   }
   if (applied.length > 0) {
@@ -228,7 +225,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
       differences = await differencesFromSnapshot(flight.snapshot, flight.change.operations);
     } catch (error) {
       // Could not even read the account back: keep the journal open so the next start retries the rollback.
-      const detail = `re-reading the account after rollback: ${message(error)}; the next start of the agent retries`;
+      const detail = `re-reading the account after rollback: ${errorMessage(error)}; the next start of the agent retries`;
       emit({ type: 'rollback-failed', user, problems: [detail] });
       outcomes.set(user, { user, outcome: 'failed', snapshotId: flight.snapshot.id, reason: flight.reason, problems: [...flight.entry.problems, detail] });
       continue;

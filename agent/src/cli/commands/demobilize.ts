@@ -3,6 +3,7 @@ import { createLogger } from '../../log/logger.js';
 import { describeConfigProblem, loadConfig } from '../../config/load.js';
 import { withAccountLock } from '../account-guard.js';
 import type { Command } from '../command.js';
+import { confirmRealRun } from '../confirm.js';
 import { UsageError } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { renderAccount, renderSummary } from '../render-plan.js';
@@ -58,14 +59,8 @@ export const demobilizeCommand: Command = {
     const unique = all ? users : parseOption(z.array(z.string()).refine((list) => new Set(list).size === list.length, 'names an account twice'), 'user', users);
     const dryRun = args.values['dry-run'] === true;
     const json = args.values.json === true;
-    if (!dryRun && args.values.yes !== true) {
-      if (!context.interactive) throw new UsageError('a real run needs --yes when there is no terminal to ask (or use --dry-run)');
-      const target = all ? 'every mobile account that passes the safety gates' : names.join(', ');
-      if (!(await context.confirm(`Convert ${target} to local accounts?`))) {
-        context.stderr.write('Nothing was changed.\n');
-        return EXIT.REFUSED;
-      }
-    }
+    const target = all ? 'every mobile account that passes the safety gates' : names.join(', ');
+    if (!dryRun && !(await confirmRealRun(context, args, `Convert ${target} to local accounts?`))) return EXIT.REFUSED;
     // The configuration profile's policy applies to admins' runs too, so the CLI and the daemon agree.
     const { config, problems } = await loadConfig();
     for (const problem of problems.filter((candidate) => candidate.key.startsWith('demobilize'))) context.stderr.write(`warning: ${describeConfigProblem(problem)}\n`);

@@ -2,6 +2,7 @@ import { restoreAccount } from '../../actions/restore.js';
 import { describeOperation } from '../../plan/operations.js';
 import { withAccountLock } from '../account-guard.js';
 import type { Command } from '../command.js';
+import { confirmRealRun } from '../confirm.js';
 import { UsageError } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { printable } from '../table.js';
@@ -29,13 +30,7 @@ export const restoreCommand: Command = {
     if (typeof args.values.user !== 'string') throw new UsageError('--user NAME is required');
     const user = parseOption(shortNameSchema, 'user', args.values.user);
     const dryRun = args.values['dry-run'] === true;
-    if (!dryRun && args.values.yes !== true) {
-      if (!context.interactive) throw new UsageError('a real run needs --yes when there is no terminal to ask (or use --dry-run)');
-      if (!(await context.confirm(`Restore ${user} from its latest snapshot?`))) {
-        context.stderr.write('Nothing was changed.\n');
-        return EXIT.REFUSED;
-      }
-    }
+    if (!dryRun && !(await confirmRealRun(context, args, `Restore ${user} from its latest snapshot?`))) return EXIT.REFUSED;
     const report = await withAccountLock(context, 'restore', dryRun, () => restoreAccount(user, { dryRun, now: () => context.now() }));
     if (args.values.json === true) {
       context.stdout.write(`${JSON.stringify({ dryRun, ...report }, null, 2)}\n`);

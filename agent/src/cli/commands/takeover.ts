@@ -1,13 +1,14 @@
 // `untether takeover`: link existing local accounts to their users' cloud identities, transactionally.
 import { open } from 'node:fs/promises';
-import { UntetherError } from '../../errors.js';
+import { errorMessage, UntetherError } from '../../errors.js';
 import { describeOperation, nameAfter } from '../../plan/operations.js';
 import { CSV_LIMITS } from '../../takeover/csv.js';
 import { MAPPING_COLUMNS, TAKEOVER_PROVIDERS, mappingFromCli, parseMappingCsv, takeoverProviderSchema, type Mapping } from '../../takeover/mapping.js';
 import { JAMF_CONNECT_IDPS, jamfConnectIdpSchema } from '../../takeover/plan.js';
 import { takeover, type TakeoverReport, type TakeoverResult } from '../../takeover/run.js';
 import { withAccountLock } from '../account-guard.js';
-import type { Command, CommandContext, ParsedArgs } from '../command.js';
+import type { Command, ParsedArgs } from '../command.js';
+import { confirmRealRun } from '../confirm.js';
 import { UsageError } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printable } from '../table.js';
@@ -25,7 +26,7 @@ async function readMappingFile(file: string): Promise<Uint8Array> {
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    throw new UntetherError('E_MAPPING_FILE', `reading the mapping CSV: ${file}: ${(error as NodeJS.ErrnoException).code ?? message(error)}`, { exitCode: EXIT.USAGE, cause: error });
+    throw new UntetherError('E_MAPPING_FILE', `reading the mapping CSV: ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`, { exitCode: EXIT.USAGE, cause: error });
   }
   try {
     const stats = await handle.stat();
@@ -44,10 +45,6 @@ async function readMappingFile(file: string): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Turn mapping problems into usage errors: the input is wrong, nothing ran. */
@@ -132,12 +129,6 @@ export function takeoverExitCode(report: TakeoverReport): ExitCode {
   return failed > 0 ? EXIT.FAILED : EXIT.REFUSED;
 }
 
-async function confirmRun(context: CommandContext, args: ParsedArgs, count: number): Promise<boolean> {
-  if (args.values.yes === true) return true;
-  if (!context.interactive) throw new UsageError('a real run needs --yes when there is no terminal to ask (or use --dry-run)');
-  return context.confirm(`Link ${count} mapping(s) to their cloud identities?`);
-}
-
 /** `untether takeover`: link local accounts to cloud identities so the IdP login uses them. */
 export const takeoverCommand: Command = {
   name: 'takeover',
@@ -202,10 +193,7 @@ export const takeoverCommand: Command = {
     const json = args.values.json === true;
     const request = { mappings, provider, idp, alias: args.values.alias === true, rename: args.values.rename === true, now: () => context.now() };
 
-    if (!dryRun && !(await confirmRun(context, args, mappings.length))) {
-      context.stderr.write('Nothing was changed.\n');
-      return EXIT.REFUSED;
-    }
+    if (!dryRun && !(await confirmRealRun(context, args, `Link ${mappings.length} mapping(s) to their cloud identities?`))) return EXIT.REFUSED;
     const report = await withAccountLock(context, 'takeover', dryRun, () => takeover({ ...request, dryRun }));
     if (json) context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {

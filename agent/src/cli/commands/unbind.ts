@@ -1,7 +1,7 @@
 import { unbind } from '../../actions/unbind.js';
 import { withAccountLock } from '../account-guard.js';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { confirmRealRun } from '../confirm.js';
 import { EXIT } from '../exit-codes.js';
 
 /** `untether unbind`: leave Active Directory once every account is local. */
@@ -23,13 +23,7 @@ export const unbindCommand: Command = {
   },
   async run(context, args) {
     const dryRun = args.values['dry-run'] === true;
-    if (!dryRun && args.values.yes !== true) {
-      if (!context.interactive) throw new UsageError('a real run needs --yes when there is no terminal to ask (or use --dry-run)');
-      if (!(await context.confirm('Remove this Mac from Active Directory?'))) {
-        context.stderr.write('Nothing was changed.\n');
-        return EXIT.REFUSED;
-      }
-    }
+    if (!dryRun && !(await confirmRealRun(context, args, 'Remove this Mac from Active Directory?'))) return EXIT.REFUSED;
     const report = await withAccountLock(context, 'unbind', dryRun, () => unbind({ dryRun }));
     if (args.values.json === true) {
       context.stdout.write(`${JSON.stringify({ dryRun, ...report }, null, 2)}\n`);

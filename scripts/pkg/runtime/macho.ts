@@ -67,9 +67,10 @@ function describeNonMachO(head: Buffer): string {
 }
 
 function readImage(source: ByteSource, fileOffset: number): MachOImage {
+  // Look at the magic before insisting on a whole header, so a short script is named as a script.
+  const head = source.read(0, Math.min(source.size, MACH_HEADER_64_SIZE), 'the mach_header_64');
+  if (head.length < 4 || head.readUInt32LE(0) !== MH_MAGIC_64) throw new RuntimeError('not-macho', `reading ${source.name}: ${describeNonMachO(head)}`);
   const header = source.read(0, MACH_HEADER_64_SIZE, 'the mach_header_64');
-  const magic = header.readUInt32LE(0);
-  if (magic !== MH_MAGIC_64) throw new RuntimeError('not-macho', `reading ${source.name}: ${describeNonMachO(header)}`);
   const cpuType = header.readUInt32LE(4);
   const cpuSubtype = header.readUInt32LE(8);
   const fileType = header.readUInt32LE(12);

@@ -17,7 +17,7 @@ describe('admin docs', () => {
 
   it('name the installed paths, label and receipt as the package layout defines them', () => {
     const readme = read('README.md');
-    for (const macPath of [INSTALL_PATHS.launchDaemon, INSTALL_PATHS.executable, INSTALL_PATHS.uninstall, INSTALL_PATHS.newsyslog]) expect(readme).toContain(macPath);
+    for (const macPath of [INSTALL_PATHS.launchDaemon, INSTALL_PATHS.adminCommand, INSTALL_PATHS.runtime, INSTALL_PATHS.uninstall, INSTALL_PATHS.newsyslog, INSTALL_PATHS.pathsEntry]) expect(readme).toContain(macPath);
     expect(readme).toContain(PKG_IDENTIFIER);
     expect(read('packaging.md')).toContain(`launchctl print system/${LAUNCHD_LABEL}`);
   });

@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { packageVersion, repositoryRoot } from '../build/repo.js';
 import { buildPayload } from './build-payload.js';
 import { buildComponent, buildProductArchive, checkPackage, readPackage, type Component, type PayloadEntry, type ProductComponent } from './format/index.js';
-import { ARCHITECTURES, INSTALLER_SCRIPTS, componentIdentifier, inPayload, payloadItems, type Architecture } from './layout.js';
+import { ARCHITECTURES, INSTALLER_SCRIPTS, RUNTIME_SIGNER, componentIdentifier, inPayload, payloadItems, type Architecture } from './layout.js';
+import { obtainAllRuntimes } from './runtime/obtain.js';
 
 /** The product's title in Installer, and its identifier (the components carry the per-architecture ones). */
 export const PRODUCT_TITLE = 'Untether';
@@ -83,8 +84,18 @@ export function payloadEntries(root: string): PayloadEntry[] {
 
 /** The official runtimes, verified (pinned version and integrity, Mach-O CPU type, intact code signature). */
 async function officialRuntimes(log: (line: string) => void): Promise<Record<Architecture, string>> {
-  log('runtime: scripts/pkg/runtime is not merged yet');
-  throw new Error('obtaining the official runtimes: scripts/pkg/runtime (branch pkg-runtime) is not merged yet');
+  const obtained = await obtainAllRuntimes();
+  const out = {} as Record<Architecture, string>;
+  for (const arch of ARCHITECTURES) {
+    const runtime = obtained[arch];
+    // The PPPC profile and the docs name this signer: a runtime signed by anyone else is not the one we document.
+    if (runtime.identifier !== RUNTIME_SIGNER.identifier || runtime.teamId !== RUNTIME_SIGNER.teamId) {
+      throw new Error(`the ${arch} runtime is signed "${runtime.identifier}" by team ${runtime.teamId}, not "${RUNTIME_SIGNER.identifier}" by ${RUNTIME_SIGNER.teamId}`);
+    }
+    log(`runtime ${arch}: ${runtime.packageName}@${runtime.version}, ${runtime.size} bytes, sha256 ${runtime.sha256}, signed "${runtime.identifier}" team ${runtime.teamId}${runtime.fromCache ? ' (cached)' : ''}`);
+    out[arch] = runtime.path;
+  }
+  return out;
 }
 
 /** Build dist/Untether-<version>.pkg. */

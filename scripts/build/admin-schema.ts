@@ -148,10 +148,10 @@ function profile(name: string, displayName: string, description: string, payload
 
 /**
  * PPPC: Full Disk Access (SystemPolicyAllFiles) for the shipped runtime, the process launchd starts and TCC
- * judges. Device channel, user-approved MDM only. Optional: docs/decisions/2026-12-02-full-disk-access.md.
+ * judges. Device channel, user-approved MDM only. Whether it is needed at all: docs/decisions/2026-12-02-full-disk-access.md.
  */
 export function pppcMobileconfig(): string {
-  return profile('pppc', 'Untether agent: Full Disk Access (example)', 'Grants Full Disk Access to the Node runtime the Untether package installs (root-only directory), by its Node.js Foundation Developer ID signature. Optional: see full-disk-access.md.', [
+  return profile('pppc', 'Untether agent: Full Disk Access (example)', 'Grants Full Disk Access to the Node runtime the Untether package installs (root-only directory), by its Node.js Foundation Developer ID signature. Upload as is: see full-disk-access.md.', [
     {
       PayloadDisplayName: 'Untether Full Disk Access',
       PayloadIdentifier: `${CONFIG_DOMAIN}.pppc.tcc`,

@@ -7,7 +7,7 @@
 //   npm run build:pkg [-- --out DIR]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageVersion, repositoryRoot } from '../build/repo.js';
@@ -129,6 +129,8 @@ export async function buildPackage(options: BuildPackageOptions = {}): Promise<B
   const file = path.join(outDir, `Untether-${version}.pkg`);
   writeFileSync(`${file}.partial`, archive);
   renameSync(`${file}.partial`, file);
+  // The payload trees hold two ~147 MB runtimes each build; keep them only where the caller asked for them.
+  if (options.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
   const contents = components.map(({ fileName, component }) => {
     const info = component.packageInfo;
     return `${fileName}: ${info.identifier} ${info.version}, ${info.payload?.numberOfFiles ?? 0} paths, ${info.payload?.installKBytes ?? 0} KB installed, scripts ${Object.keys(info.scripts ?? {}).join(' ')}`;

@@ -175,7 +175,7 @@ export const pkgutil: ToolHandler = (ctx) => {
   if (option === '--pkg-info' && id !== undefined && rest.length === 0) {
     return reading(() => {
       const receipt = readReceipt(ctx.root, id);
-      if (!receipt) return ctx.state().packages.includes(id) ? (ctx.out(`package-id: ${id}\nversion: 1.0\nvolume: /\nlocation: /\ninstall-time: 1700000000\n`), 0) : noReceipt(ctx, id);
+      if (!receipt) return noReceipt(ctx, id); // scenario-only names (state.packages) carry no details
       const date = receipt.InstallDate instanceof Date ? receipt.InstallDate : new Date(0);
       const prefix = typeof receipt.InstallPrefixPath === 'string' && receipt.InstallPrefixPath !== '' ? receipt.InstallPrefixPath : '/';
       ctx.out(`package-id: ${String(receipt.PackageIdentifier)}\nversion: ${String(receipt.PackageVersion)}\nvolume: /\nlocation: ${prefix}\ninstall-time: ${Math.floor(date.getTime() / 1000)}\n`);

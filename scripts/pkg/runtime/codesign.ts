@@ -83,6 +83,8 @@ export interface CodeSignatureFacts {
   hardenedRuntime: boolean;
   /** The CMS signature blob (slot 0x10000): present with a non-empty body for a Developer ID signature. */
   cms: { present: boolean; bytes: number };
+  /** Keys of the XML entitlements blob (slot 5), in order: what the hardened runtime relaxes for this binary. */
+  entitlementKeys: string[];
 }
 
 export interface VerifiedCodeSignature extends CodeSignatureFacts {
@@ -171,6 +173,12 @@ interface ParsedSignature {
   blobBytes: Map<number, Buffer>;
 }
 
+/** The <key> names of an XML entitlements blob, for reporting (never for a decision, so no full plist parse). */
+function entitlementKeys(blob: Buffer | undefined): string[] {
+  if (!blob || blob.length <= 8) return [];
+  return [...blob.toString('utf8', 8).matchAll(/<key>([^<]*)<\/key>/g)].map((match) => match[1]!);
+}
+
 function parseSignature(image: MachOImage): ParsedSignature {
   const where = image.source.name;
   const place = image.codeSignature;
@@ -226,6 +234,7 @@ function parseSignature(image: MachOImage): ParsedSignature {
       adhoc: (inUse.flags & CS_ADHOC) !== 0,
       hardenedRuntime: (inUse.flags & CS_RUNTIME) !== 0,
       cms: { present: cmsBytes > 0, bytes: cmsBytes },
+      entitlementKeys: entitlementKeys(blobBytes.get(CSSLOT_ENTITLEMENTS)),
     },
     directories,
     blobBytes,

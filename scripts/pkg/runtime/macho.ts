@@ -6,6 +6,8 @@
 //   mach_header_64: magic, cputype, cpusubtype, filetype, ncmds, sizeofcmds, flags, reserved (8 × u32, LE)
 //   load_command:   cmd, cmdsize (u32, LE), cmdsize a multiple of 8 for 64-bit images
 //   linkedit_data_command (LC_CODE_SIGNATURE 0x1D): cmd, cmdsize, dataoff, datasize
+//   build_version_command (LC_BUILD_VERSION 0x32): cmd, cmdsize, platform, minos, sdk, ntools (versions xxxx.yy.zz
+//   in nibbles); version_min_command (LC_VERSION_MIN_MACOSX 0x24): cmd, cmdsize, version, sdk
 //   fat_header: magic, nfat_arch (BE); fat_arch: cputype, cpusubtype, offset, size, align (BE u32);
 //   fat_arch_64: cputype, cpusubtype, offset (u64), size (u64), align, reserved
 import { subSource, type ByteSource } from './bytes.js';
@@ -19,6 +21,9 @@ const MH_CIGAM_64 = 0xcffaedfe;
 export const FAT_MAGIC = 0xcafebabe;
 export const FAT_MAGIC_64 = 0xcafebabf;
 export const LC_CODE_SIGNATURE = 0x1d;
+const LC_VERSION_MIN_MACOSX = 0x24;
+const LC_BUILD_VERSION = 0x32;
+const PLATFORM_MACOS = 1;
 export const MH_EXECUTE = 2;
 const MACH_HEADER_64_SIZE = 32;
 /** Real universal binaries carry 2-4 slices; a larger count is a Java class file or garbage, not a fat header. */
@@ -45,6 +50,8 @@ export interface MachOImage {
   loadCommands: LoadCommand[];
   /** LC_CODE_SIGNATURE's linkedit_data, if present: the embedded signature's place in the image. */
   codeSignature?: { dataOffset: number; dataSize: number };
+  /** The oldest macOS the image runs on ("13.5.0"), from LC_BUILD_VERSION or LC_VERSION_MIN_MACOSX. */
+  minimumMacOS?: string;
   /** The image's bytes, addressed from 0. */
   source: ByteSource;
 }
@@ -66,6 +73,10 @@ function describeNonMachO(head: Buffer): string {
   return `magic 0x${be.toString(16).padStart(8, '0')} is not a Mach-O or fat magic`;
 }
 
+function versionText(packed: number): string {
+  return `${packed >>> 16}.${(packed >>> 8) & 0xff}.${packed & 0xff}`;
+}
+
 function readImage(source: ByteSource, fileOffset: number): MachOImage {
   // Look at the magic before insisting on a whole header, so a short script is named as a script.
   const head = source.read(0, Math.min(source.size, MACH_HEADER_64_SIZE), 'the mach_header_64');
@@ -81,6 +92,7 @@ function readImage(source: ByteSource, fileOffset: number): MachOImage {
   const commands = source.read(MACH_HEADER_64_SIZE, sizeofcmds, 'the load commands');
   const loadCommands: LoadCommand[] = [];
   let codeSignature: MachOImage['codeSignature'];
+  let minimumMacOS: string | undefined;
   let at = 0;
   for (let index = 0; index < ncmds; index++) {
     if (at + 8 > sizeofcmds) throw new RuntimeError('bad-macho', `reading ${source.name}: load command ${index} starts beyond sizeofcmds ${sizeofcmds}`);
@@ -100,9 +112,11 @@ function readImage(source: ByteSource, fileOffset: number): MachOImage {
       }
       codeSignature = { dataOffset, dataSize };
     }
+    if (cmd === LC_BUILD_VERSION && cmdsize >= 24 && commands.readUInt32LE(at + 8) === PLATFORM_MACOS) minimumMacOS = versionText(commands.readUInt32LE(at + 12));
+    if (cmd === LC_VERSION_MIN_MACOSX && cmdsize >= 16) minimumMacOS ??= versionText(commands.readUInt32LE(at + 8));
     at += cmdsize;
   }
-  return { fileOffset, size: source.size, cpuType, cpuSubtype, fileType, flags, loadCommands, ...(codeSignature ? { codeSignature } : {}), source };
+  return { fileOffset, size: source.size, cpuType, cpuSubtype, fileType, flags, loadCommands, ...(codeSignature ? { codeSignature } : {}), ...(minimumMacOS ? { minimumMacOS } : {}), source };
 }
 
 /** Parse a thin 64-bit or fat Mach-O; throws not-macho for anything else (an ELF is named as such). */

@@ -45,10 +45,14 @@ export interface ObtainedRuntime {
   identifier: string;
   teamId: string;
   cpuType: number;
+  /** The oldest macOS the binary runs on ("13.5.0"): the package's minimum must not be lower. */
+  minimumMacOS: string | undefined;
   /** CDHash of the CodeDirectory in use (hex). */
   cdHash: string;
   hashType: string;
   hardenedRuntime: boolean;
+  /** Entitlements the signature grants (hardened-runtime exceptions such as com.apple.security.cs.allow-jit). */
+  entitlementKeys: string[];
   /** The verified npm tarball it came from. */
   tarball: string;
   /** True when the binary was already extracted and only re-verified. */
@@ -68,7 +72,7 @@ function binaryDir(cacheDir: string, pin: RuntimePin): string {
 }
 
 /** Mach-O, CPU, file type and signature checks of a binary on disk; returns the facts obtainRuntime reports. */
-export function verifyRuntimeBinary(file: string, pin: RuntimePin): Pick<ObtainedRuntime, 'identifier' | 'teamId' | 'cpuType' | 'cdHash' | 'hashType' | 'hardenedRuntime'> {
+export function verifyRuntimeBinary(file: string, pin: RuntimePin): Pick<ObtainedRuntime, 'identifier' | 'teamId' | 'cpuType' | 'minimumMacOS' | 'cdHash' | 'hashType' | 'hardenedRuntime' | 'entitlementKeys'> {
   const source = openFileSource(file);
   try {
     const macho = parseMachO(source);
@@ -86,9 +90,11 @@ export function verifyRuntimeBinary(file: string, pin: RuntimePin): Pick<Obtaine
       identifier: facts.identifier,
       teamId: facts.teamId!,
       cpuType: image.cpuType,
+      minimumMacOS: image.minimumMacOS,
       cdHash: facts.inUse.cdHash,
       hashType: facts.inUse.hashTypeName,
       hardenedRuntime: facts.hardenedRuntime,
+      entitlementKeys: facts.entitlementKeys,
     };
   } finally {
     source.close();
@@ -167,9 +173,10 @@ function describe(runtime: ObtainedRuntime): string {
     `  path        ${runtime.path}`,
     `  size        ${runtime.size}`,
     `  sha256      ${runtime.sha256}`,
-    `  cpu         ${cpuTypeName(runtime.cpuType)}`,
+    `  cpu         ${cpuTypeName(runtime.cpuType)}, macOS ${runtime.minimumMacOS ?? '(no minimum recorded)'} or later`,
     `  signed by   team ${runtime.teamId}, identifier ${runtime.identifier}${runtime.hardenedRuntime ? ', hardened runtime' : ''}`,
     `  cdhash      ${runtime.cdHash} (${runtime.hashType})`,
+    `  entitlements ${runtime.entitlementKeys.join(', ') || '(none)'}`,
   ].join('\n');
 }
 

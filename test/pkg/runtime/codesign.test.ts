@@ -36,6 +36,7 @@ describe('the code signature verifier', () => {
     expect(facts.verifiedPages).toBe(4);
     expect(facts.verifiedSpecialSlots).toEqual([2]);
     expect(facts.blobs.map((blob) => blob.slot)).toEqual([0, 2, 0x10000]);
+    expect(facts.entitlementKeys).toEqual([]);
     expect(() => requireSigner(facts, NODE_SIGNER, 'node')).not.toThrow();
   });
 

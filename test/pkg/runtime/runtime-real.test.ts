@@ -64,10 +64,13 @@ describe.skipIf(skip)('the real Node.js macOS runtimes', () => {
         cpuType: arch === 'arm64' ? CPU_TYPE_ARM64 : CPU_TYPE_X86_64,
         hashType: 'sha256',
         hardenedRuntime: true,
+        minimumMacOS: '13.5.0',
         fromCache: false,
       });
       expect(obtained[arch].size).toBeGreaterThan(100_000_000);
       expect(obtained[arch].cdHash).toMatch(/^[0-9a-f]{40}$/);
+      // V8 needs JIT under the hardened runtime; the signature grants it, so the binary runs as shipped.
+      expect(obtained[arch].entitlementKeys).toContain('com.apple.security.cs.allow-jit');
     }
   });
 

@@ -19,8 +19,8 @@ import { obtainAllRuntimes } from './runtime/obtain.js';
 /** The product's title in Installer, and its identifier (the components carry the per-architecture ones). */
 export const PRODUCT_TITLE = 'Untether';
 /**
- * Oldest macOS the package installs on: the official Node 24+ runtimes need macOS 13.5 (docs/decisions/
- * 2026-12-02-installer-package.md), and the agent models Ventura's login chain and later.
+ * Oldest macOS the package installs on: the runtimes' own minimum (LC_BUILD_VERSION minos 13.5, checked at build
+ * time); the agent models Ventura's login chain and later.
  */
 export const MINIMUM_MACOS = '13.5';
 /** Jamf Pro and the Installer cope with more, but a package this size would mean a runtime was shipped twice. */
@@ -57,6 +57,17 @@ export interface BuiltPackage {
   contents: string[];
 }
 
+/** -1, 0 or 1 over dotted version numbers. */
+function compareVersions(a: string, b: string): number {
+  const left = a.split('.').map(Number);
+  const right = b.split('.').map(Number);
+  for (let index = 0; index < Math.max(left.length, right.length); index += 1) {
+    const difference = (left[index] ?? 0) - (right[index] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  return 0;
+}
+
 /** SOURCE_DATE_EPOCH when set, else the last commit's time, else a fixed epoch (a tarball without git). */
 export function sourceDateEpoch(repoRoot: string, environment: NodeJS.ProcessEnv = process.env): number {
   const given = environment.SOURCE_DATE_EPOCH;
@@ -91,6 +102,10 @@ async function officialRuntimes(log: (line: string) => void): Promise<Record<Arc
     // The PPPC profile and the docs name this signer: a runtime signed by anyone else is not the one we document.
     if (runtime.identifier !== RUNTIME_SIGNER.identifier || runtime.teamId !== RUNTIME_SIGNER.teamId) {
       throw new Error(`the ${arch} runtime is signed "${runtime.identifier}" by team ${runtime.teamId}, not "${RUNTIME_SIGNER.identifier}" by ${RUNTIME_SIGNER.teamId}`);
+    }
+    // The Distribution's minimum must not promise a macOS the runtime refuses to start on (its LC_BUILD_VERSION).
+    if (runtime.minimumMacOS !== undefined && compareVersions(runtime.minimumMacOS, MINIMUM_MACOS) > 0) {
+      throw new Error(`the ${arch} runtime needs macOS ${runtime.minimumMacOS}, above the package's minimum ${MINIMUM_MACOS}: raise MINIMUM_MACOS`);
     }
     log(`runtime ${arch}: ${runtime.packageName}@${runtime.version}, ${runtime.size} bytes, sha256 ${runtime.sha256}, signed "${runtime.identifier}" team ${runtime.teamId}${runtime.fromCache ? ' (cached)' : ''}`);
     out[arch] = runtime.path;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_PACKAGE_BYTES, buildPackage } from '../../scripts/pkg/build-pkg.js';
+import { MAX_PACKAGE_BYTES, MINIMUM_MACOS, buildPackage } from '../../scripts/pkg/build-pkg.js';
 import { checkPackage, readPackage } from '../../scripts/pkg/format/index.js';
 import { ARCHITECTURES, INSTALL_PATHS, componentIdentifier } from '../../scripts/pkg/layout.js';
 import { RUNTIME_PINS } from '../../scripts/pkg/runtime/pins.js';
@@ -19,6 +19,7 @@ describe.skipIf(process.env.UNTETHER_SKIP_RUNTIME_FETCH === '1')('build:pkg with
     const built = await buildPackage({ outDir: work });
     expect(built.bytes).toBeLessThan(MAX_PACKAGE_BYTES);
     const read = readPackage(readFileSync(built.file));
+    expect(read.distribution).toMatchObject({ minimumMacOS: MINIMUM_MACOS, hostArchitectures: ['arm64', 'x86_64'] });
     expect(checkPackage(read)).toEqual([]);
     for (const arch of ARCHITECTURES) {
       const component = read.components.find((candidate) => candidate.packageInfo?.identifier === componentIdentifier(arch))!;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CONFIG_DOMAIN, agentConfigSchema } from '../../agent/src/config/schema.js';
 import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
-import { INSTALL_PATHS, LAUNCHD_LABEL } from '../pkg/layout.js';
+import { INSTALL_PATHS, LAUNCHD_LABEL, RUNTIME_SIGNER } from '../pkg/layout.js';
 
 /** A JSON Schema node as zod writes it (the parts we read). */
 interface JsonNode {
@@ -120,17 +120,15 @@ export function exampleMobileconfig(): string {
   return buildXmlPlist(payload);
 }
 
-/** What an admin must replace in the example profiles before uploading them. */
-export const TEAM_ID_PLACEHOLDER = 'REPLACE_WITH_YOUR_TEAM_ID';
-
 /**
- * The designated requirement a Developer ID signature with our identifier gives, with the team left to fill in.
- * The real one is printed by dist/pkg/build-on-mac.sh (`codesign --display --requirements -`): paste that.
+ * The designated requirement of the shipped runtime: the Node.js project's Developer ID signature (identifier and
+ * team from scripts/pkg/layout.ts RUNTIME_SIGNER, checked against the runtime at build time). The shape is the one
+ * codesign gives every Developer ID binary; it names no hash, so it survives runtime updates within the team.
  */
-export function codeRequirementPlaceholder(): string {
+export function runtimeCodeRequirement(): string {
   return (
-    `identifier "${LAUNCHD_LABEL}" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ ` +
-    `and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = "${TEAM_ID_PLACEHOLDER}"`
+    `identifier "${RUNTIME_SIGNER.identifier}" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ ` +
+    `and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = ${RUNTIME_SIGNER.teamId}`
   );
 }
 
@@ -149,19 +147,11 @@ function profile(name: string, displayName: string, description: string, payload
 }
 
 /**
- * PPPC: Full Disk Access (SystemPolicyAllFiles) for the agent's executable, and for the shipped runtime (the
- * process TCC sees when bin/untether is the launcher). Device channel, user-approved MDM only.
+ * PPPC: Full Disk Access (SystemPolicyAllFiles) for the shipped runtime, the process launchd starts and TCC
+ * judges. Device channel, user-approved MDM only. Whether it is needed at all: docs/decisions/2026-12-02-full-disk-access.md.
  */
 export function pppcMobileconfig(): string {
-  const grant = (identifier: string, comment: string): PlistValue => ({
-    Authorization: 'Allow',
-    CodeRequirement: codeRequirementPlaceholder(),
-    Comment: comment,
-    Identifier: identifier,
-    IdentifierType: 'path',
-    StaticCode: false,
-  });
-  return profile('pppc', 'Untether agent: Full Disk Access (example)', `Grants Full Disk Access to the Untether agent. Replace ${TEAM_ID_PLACEHOLDER} in both CodeRequirement values (or paste the requirement build-on-mac.sh prints) before uploading.`, [
+  return profile('pppc', 'Untether agent: Full Disk Access (example)', 'Grants Full Disk Access to the Node runtime the Untether package installs (root-only directory), by its Node.js Foundation Developer ID signature. Upload as is: see full-disk-access.md.', [
     {
       PayloadDisplayName: 'Untether Full Disk Access',
       PayloadIdentifier: `${CONFIG_DOMAIN}.pppc.tcc`,
@@ -170,8 +160,14 @@ export function pppcMobileconfig(): string {
       PayloadVersion: 1,
       Services: {
         SystemPolicyAllFiles: [
-          grant(INSTALL_PATHS.executable, 'The agent (standalone executable).'),
-          grant(INSTALL_PATHS.runtime, 'The Node runtime, when the package ships one (bin/untether is then a launcher).'),
+          {
+            Authorization: 'Allow',
+            CodeRequirement: runtimeCodeRequirement(),
+            Comment: 'The Untether agent: the official Node.js runtime in a directory only root may enter.',
+            Identifier: INSTALL_PATHS.runtime,
+            IdentifierType: 'path',
+            StaticCode: false,
+          },
         ],
       },
     },

@@ -1,41 +1,41 @@
-// Build the Mac payload: the agent bundled into one JavaScript file (esbuild, ESM, Node 24), the executable
-// (scripts/pkg/executable.ts), the launchd plist, the uninstall script, the newsyslog rule and the installer
-// scripts, laid out as scripts/pkg/layout.ts says, then checked. On a Mac, dist/pkg/build-on-mac.sh turns the
-// tree into a signed, notarized distribution package (pkgbuild is not available on Linux).
-//
-//   npm run build && node dist/scripts/pkg/build-payload.js [--out dist/pkg] [--require-executable]
+// Build the Mac payload trees, one per architecture: the agent bundled into one JavaScript file (esbuild, ESM),
+// the admin command, the launchd plist, the uninstall script, the paths.d entry, the newsyslog rule and the
+// architecture's Node runtime, laid out and moded as scripts/pkg/layout.ts says, then checked. build-pkg.ts packs
+// the trees into the product archive.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { packageVersion, repositoryRoot } from '../build/repo.js';
 import { checkPayload, type PayloadProblem } from './check-payload.js';
-import { makeExecutable } from './executable.js';
-import { INSTALLER_SCRIPTS, INSTALL_PATHS, LAUNCHD_LABEL, PKG_IDENTIFIER, inPayload, payloadItems, type ExecutableFlavour } from './layout.js';
+import { ARCHITECTURES, INSTALLER_SCRIPTS, INSTALL_PATHS, inPayload, payloadItems, type Architecture, type PayloadItem } from './layout.js';
 
 export interface BuildPayloadOptions {
-  /** Output directory; its root/ and scripts/ are replaced. Default <repo>/dist/pkg. */
+  /** Output directory; its root-<arch>/ and scripts/ are replaced. Default <repo>/dist/pkg. */
   outDir?: string;
-  /** Where UNTETHER_STANDALONE, UNTETHER_SEA_BASE and UNTETHER_NODE_RUNTIME are read. */
-  environment?: NodeJS.ProcessEnv;
+  /** The macOS Node runtime file for each architecture (from scripts/pkg/runtime, or a stand-in in tests). */
+  runtimes: Record<Architecture, string>;
+  /** Default: package.json's version. */
+  version?: string;
   log?: (line: string) => void;
 }
 
 export interface BuildPayloadResult {
   version: string;
   outDir: string;
-  payloadRoot: string;
+  /** The tree installed onto "/" for each architecture. */
+  payloadRoots: Record<Architecture, string>;
   scriptsDir: string;
-  flavour: ExecutableFlavour;
-  notes: string[];
   problems: PayloadProblem[];
   bundleBytes: number;
 }
 
+/** Where the installer scripts take the package version. */
+export const VERSION_PLACEHOLDER = '@UNTETHER_VERSION@';
+
 // ESM output with CommonJS dependencies inside (winston, logform): give them a real require for node: built-ins.
 const ESM_REQUIRE_BANNER = "import { createRequire as __untetherCreateRequire } from 'node:module'; const require = __untetherCreateRequire(import.meta.url);";
 
-/** Bundle agent/src/cli/main.ts into one ESM file for Node 24. */
+/** Bundle agent/src/cli/main.ts into one ESM file for Node 24 and later. */
 export async function bundleAgent(repoRoot: string, outfile: string, version: string): Promise<number> {
   await build({
     entryPoints: [path.join(repoRoot, 'agent/src/cli/main.ts')],
@@ -55,108 +55,67 @@ export async function bundleAgent(repoRoot: string, outfile: string, version: st
   return statSync(outfile).size;
 }
 
-/** The Mac-side packaging commands with this version filled in (identities come from the environment). */
-export function buildOnMacScript(version: string): string {
-  return `#!/bin/sh
-# Turn dist/pkg into a signed, notarized distribution package. Run on a Mac with Xcode command line tools:
-#   UNTETHER_APP_IDENTITY="Developer ID Application: Example Corp (TEAMID1234)" \\
-#   UNTETHER_INSTALLER_IDENTITY="Developer ID Installer: Example Corp (TEAMID1234)" \\
-#   UNTETHER_NOTARY_PROFILE=untether-notary sh dist/pkg/build-on-mac.sh
-# (create the notary profile once: xcrun notarytool store-credentials untether-notary --apple-id ... --team-id ...)
-set -eu
-cd "$(dirname "$0")"
-: "\${UNTETHER_APP_IDENTITY:?set it to your Developer ID Application identity}"
-: "\${UNTETHER_INSTALLER_IDENTITY:?set it to your Developer ID Installer identity}"
-VERSION="${version}"
-EXE="root${INSTALL_PATHS.executable}"
-[ -f "$EXE" ] || { echo "no executable in the payload: build it with UNTETHER_STANDALONE, UNTETHER_SEA_BASE or UNTETHER_NODE_RUNTIME" >&2; exit 1; }
-# Sign what runs (hardened runtime, secure timestamp, JIT entitlements for V8). A stable identifier and the
-# Developer ID keep the designated requirement the same across versions, so the PPPC grant survives upgrades.
-for bin in "$EXE" "root${INSTALL_PATHS.runtime}"; do
-  [ -f "$bin" ] || continue
-  file "$bin" | grep -q Mach-O || continue
-  codesign --force --options runtime --timestamp --entitlements entitlements.plist --identifier ${LAUNCHD_LABEL} --sign "$UNTETHER_APP_IDENTITY" "$bin"
-  # The designated requirement to paste into the PPPC profile's CodeRequirement (docs/admin/full-disk-access.md).
-  echo "CodeRequirement of \${bin#root}:"
-  codesign --display --requirements - "$bin" 2>&1 | sed -n 's/^designated => //p'
-done
-pkgbuild --root root --scripts scripts --identifier ${PKG_IDENTIFIER} --version "$VERSION" --install-location / --ownership recommended untether-component.pkg
-productbuild --package untether-component.pkg --sign "$UNTETHER_INSTALLER_IDENTITY" "untether-$VERSION.pkg"
-rm untether-component.pkg
-if [ -n "\${UNTETHER_NOTARY_PROFILE:-}" ]; then
-  xcrun notarytool submit "untether-$VERSION.pkg" --keychain-profile "$UNTETHER_NOTARY_PROFILE" --wait
-  xcrun stapler staple "untether-$VERSION.pkg"
-fi
-pkgutil --check-signature "untether-$VERSION.pkg"
-echo "built untether-$VERSION.pkg"
-`;
+/** Lay one payload item into a tree. The bundle is built once and copied. */
+function writeItem(repoRoot: string, root: string, item: PayloadItem, files: { bundle: string; runtime: string; version: string }): void {
+  const target = inPayload(root, item.macPath);
+  if (item.kind === 'directory') {
+    mkdirSync(target, { recursive: true });
+    return;
+  }
+  const source = item.source;
+  if (source === undefined) throw new Error(`payload layout: file ${item.macPath} has no source`);
+  switch (source.from) {
+    case 'repo':
+      copyFileSync(path.join(repoRoot, source.file), target);
+      break;
+    case 'bundle':
+      copyFileSync(files.bundle, target);
+      break;
+    case 'runtime':
+      // Byte for byte: any change breaks the Node.js project's signature, and Apple silicon refuses to run it.
+      copyFileSync(files.runtime, target);
+      break;
+    case 'version':
+      writeFileSync(target, `${files.version}\n`);
+      break;
+    case 'text':
+      writeFileSync(target, source.text);
+      break;
+  }
 }
 
-/** Build the payload tree and the scripts, then check them. Never downloads anything. */
-export async function buildPayload(options: BuildPayloadOptions = {}): Promise<BuildPayloadResult> {
+/** Build both payload trees and the scripts, then check them. Never downloads anything. */
+export async function buildPayload(options: BuildPayloadOptions): Promise<BuildPayloadResult> {
   const repoRoot = repositoryRoot();
-  const version = packageVersion(repoRoot);
+  const version = options.version ?? packageVersion(repoRoot);
   const outDir = path.resolve(options.outDir ?? path.join(repoRoot, 'dist/pkg'));
-  const payloadRoot = path.join(outDir, 'root');
   const scriptsDir = path.join(outDir, 'scripts');
   const log = options.log ?? (() => undefined);
-  rmSync(payloadRoot, { recursive: true, force: true });
   rmSync(scriptsDir, { recursive: true, force: true });
   mkdirSync(scriptsDir, { recursive: true });
-  for (const item of payloadItems('runtime')) {
-    if (item.kind === 'directory') mkdirSync(inPayload(payloadRoot, item.macPath), { recursive: true });
+  if (!/^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$/.test(version)) throw new Error(`building the payload: version "${version}" is not MAJOR.MINOR.PATCH`);
+  for (const script of INSTALLER_SCRIPTS) {
+    const text = readFileSync(path.join(repoRoot, 'scripts/pkg', script), 'utf8');
+    // preinstall compares the installed version with the one it installs.
+    writeFileSync(path.join(scriptsDir, script), text.replaceAll(VERSION_PLACEHOLDER, version), { mode: 0o755 });
+    chmodSync(path.join(scriptsDir, script), 0o755);
   }
 
-  const bundleBytes = await bundleAgent(repoRoot, inPayload(payloadRoot, INSTALL_PATHS.bundle), version);
+  const bundle = path.join(outDir, 'untether.mjs');
+  const bundleBytes = await bundleAgent(repoRoot, bundle, version);
   log(`bundle: ${INSTALL_PATHS.bundle} (${Math.round(bundleBytes / 1024)} KiB)`);
-  copyFileSync(path.join(repoRoot, `launchd/${LAUNCHD_LABEL}.plist`), inPayload(payloadRoot, INSTALL_PATHS.launchDaemon));
-  copyFileSync(path.join(repoRoot, 'scripts/pkg/uninstall.sh'), inPayload(payloadRoot, INSTALL_PATHS.uninstall));
-  copyFileSync(path.join(repoRoot, 'scripts/pkg/newsyslog.conf'), inPayload(payloadRoot, INSTALL_PATHS.newsyslog));
-  for (const script of INSTALLER_SCRIPTS) copyFileSync(path.join(repoRoot, 'scripts/pkg', script), path.join(scriptsDir, script));
 
-  const executable = makeExecutable(payloadRoot, options.environment ?? process.env);
-  for (const note of executable.notes) log(`executable: ${note}`);
-
-  // Modes as the layout says, whatever the umask and the source files' modes were.
-  for (const item of payloadItems(executable.flavour)) chmodSync(inPayload(payloadRoot, item.macPath), item.mode);
-  for (const script of INSTALLER_SCRIPTS) chmodSync(path.join(scriptsDir, script), 0o755);
-  copyFileSync(path.join(repoRoot, 'scripts/pkg/entitlements.plist'), path.join(outDir, 'entitlements.plist'));
-  writeFileSync(path.join(outDir, 'build-on-mac.sh'), buildOnMacScript(version), { mode: 0o755 });
-
-  const problems = checkPayload(payloadRoot, scriptsDir, executable.flavour);
-  writeFileSync(
-    path.join(outDir, 'manifest.json'),
-    `${JSON.stringify({ identifier: PKG_IDENTIFIER, version, flavour: executable.flavour, notes: executable.notes, items: payloadItems(executable.flavour).map((item) => ({ ...item, mode: item.mode.toString(8) })), problems }, null, 2)}\n`,
-  );
-  return { version, outDir, payloadRoot, scriptsDir, flavour: executable.flavour, notes: executable.notes, problems, bundleBytes };
-}
-
-async function main(argv: string[]): Promise<number> {
-  const outIndex = argv.indexOf('--out');
-  const outDir = outIndex === -1 ? undefined : argv[outIndex + 1];
-  if (outIndex !== -1 && outDir === undefined) {
-    process.stderr.write('build-payload: --out needs a directory\n');
-    return 2;
+  const payloadRoots = {} as Record<Architecture, string>;
+  const problems: PayloadProblem[] = [];
+  for (const arch of ARCHITECTURES) {
+    const root = path.join(outDir, `root-${arch}`);
+    rmSync(root, { recursive: true, force: true });
+    for (const item of payloadItems()) writeItem(repoRoot, root, item, { bundle, runtime: options.runtimes[arch], version });
+    // Modes as the layout says, whatever the umask and the source files' modes were; children before the
+    // 0700 runtime directory would not matter to root, but keep the order the list has.
+    for (const item of payloadItems()) chmodSync(inPayload(root, item.macPath), item.mode);
+    for (const problem of checkPayload(root, scriptsDir)) problems.push({ ...problem, path: `${arch}: ${problem.path}` });
+    payloadRoots[arch] = root;
   }
-  const result = await buildPayload({ ...(outDir === undefined ? {} : { outDir }), log: (line) => process.stdout.write(`${line}\n`) });
-  for (const problem of result.problems) process.stderr.write(`payload problem: ${problem.path}: ${problem.problem}\n`);
-  if (result.problems.length > 0) return 1;
-  if (result.flavour === 'none' && argv.includes('--require-executable')) {
-    process.stderr.write('build-payload: --require-executable: no macOS executable was made (see the notes above)\n');
-    return 1;
-  }
-  process.stdout.write(`payload ${result.version} (${result.flavour}) checked: ${result.outDir}\n`);
-  return 0;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`build-payload: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  return { version, outDir, payloadRoots, scriptsDir, problems, bundleBytes };
 }

@@ -1,12 +1,11 @@
-// Checks of a built payload tree, run by the build and by the tests (pkgbuild is not available on Linux, so this
-// is what stands between a bad tree and a package): every listed item present with its kind and mode and nothing
+// Checks of a built payload tree, run by the build before it packs the tree and by the tests: every listed item present with its kind and mode and nothing
 // else, the launchd plist's paths all installed, the installer scripts executable and parseable, no secret.
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parsePlist } from 'plist';
 import { isSecretKey } from '../../agent/src/log/redact.js';
-import { INSTALLER_SCRIPTS, INSTALL_PATHS, LAUNCHD_LABEL, inPayload, payloadItems, type ExecutableFlavour } from './layout.js';
+import { INSTALLER_SCRIPTS, INSTALL_PATHS, LAUNCHD_LABEL, inPayload, payloadItems } from './layout.js';
 
 /** One thing wrong with the payload, by Mac path. */
 export interface PayloadProblem {
@@ -20,7 +19,8 @@ export function launchdPaths(job: Record<string, unknown>): { installed: string[
   const createdByLaunchd: string[] = [];
   const args = Array.isArray(job.ProgramArguments) ? job.ProgramArguments : [];
   if (typeof job.Program === 'string') installed.push(job.Program);
-  if (typeof args[0] === 'string') installed.push(args[0]);
+  // The program and every absolute path among its arguments (the runtime, then the bundle it runs).
+  for (const arg of args) if (typeof arg === 'string' && arg.startsWith('/')) installed.push(arg);
   if (typeof job.WorkingDirectory === 'string') installed.push(job.WorkingDirectory);
   for (const key of ['StandardOutPath', 'StandardErrorPath']) {
     if (typeof job[key] === 'string') createdByLaunchd.push(job[key]);
@@ -54,9 +54,9 @@ function secretsIn(text: string): string[] {
 }
 
 /** Check the payload tree at `payloadRoot` and the scripts directory; returns every problem found. */
-export function checkPayload(payloadRoot: string, scriptsDir: string, flavour: ExecutableFlavour): PayloadProblem[] {
+export function checkPayload(payloadRoot: string, scriptsDir: string): PayloadProblem[] {
   const problems: PayloadProblem[] = [];
-  const items = payloadItems(flavour);
+  const items = payloadItems();
   const expected = new Map(items.map((item) => [item.macPath, item]));
   // Parents of listed items (e.g. /Library, /private/etc) are created by the layout but owned by macOS.
   const parents = new Set(items.flatMap((item) => ancestors(item.macPath)));
@@ -64,7 +64,8 @@ export function checkPayload(payloadRoot: string, scriptsDir: string, flavour: E
   for (const macPath of listTree(payloadRoot)) {
     const stats = lstatSync(inPayload(payloadRoot, macPath));
     const item = expected.get(macPath);
-    if (stats.isFile() && stats.size < 64 * 1024 * 1024) {
+    // The runtime is the Node.js project's signed binary, shipped unmodified: not ours to scan.
+    if (stats.isFile() && macPath !== INSTALL_PATHS.runtime && stats.size < 64 * 1024 * 1024) {
       const text = readFileSync(inPayload(payloadRoot, macPath), 'latin1');
       for (const what of secretsIn(text)) problems.push({ path: macPath, problem: `contains ${what}` });
     }
@@ -87,7 +88,7 @@ export function checkPayload(payloadRoot: string, scriptsDir: string, flavour: E
     }
   }
 
-  problems.push(...checkLaunchdPlist(payloadRoot, flavour));
+  problems.push(...checkLaunchdPlist(payloadRoot));
   problems.push(...checkScripts(scriptsDir));
   return problems;
 }
@@ -98,7 +99,7 @@ function ancestors(macPath: string): string[] {
   return out;
 }
 
-function checkLaunchdPlist(payloadRoot: string, flavour: ExecutableFlavour): PayloadProblem[] {
+function checkLaunchdPlist(payloadRoot: string): PayloadProblem[] {
   const problems: PayloadProblem[] = [];
   let job: Record<string, unknown>;
   try {
@@ -107,7 +108,7 @@ function checkLaunchdPlist(payloadRoot: string, flavour: ExecutableFlavour): Pay
     return [{ path: INSTALL_PATHS.launchDaemon, problem: `unreadable: ${error instanceof Error ? error.message : String(error)}` }];
   }
   if (job.Label !== LAUNCHD_LABEL) problems.push({ path: INSTALL_PATHS.launchDaemon, problem: `Label is ${String(job.Label)}, expected ${LAUNCHD_LABEL}` });
-  const installed = new Set(payloadItems(flavour === 'none' ? 'standalone' : flavour).map((item) => item.macPath));
+  const installed = new Set(payloadItems().map((item) => item.macPath));
   const named = launchdPaths(job);
   for (const macPath of named.installed) {
     if (!installed.has(macPath)) problems.push({ path: INSTALL_PATHS.launchDaemon, problem: `names ${macPath}, which the payload does not install` });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../agent/src/config/load.js';
 import { CONFIG_DOMAIN, CONFIG_KEYS } from '../../agent/src/config/schema.js';
 import { isPlistDict, type PlistValue } from '../../agent/src/system/plist.js';
-import { EXAMPLE_SETTINGS, TEAM_ID_PLACEHOLDER, jamfSchema, stableUuid, titleFromKey } from '../../scripts/build/admin-schema.js';
+import { EXAMPLE_SETTINGS, jamfSchema, stableUuid, titleFromKey } from '../../scripts/build/admin-schema.js';
 import { INSTALL_PATHS, LAUNCHD_LABEL } from '../../scripts/pkg/layout.js';
 import { adminArtifacts } from '../../scripts/build/generate-admin-schema.js';
 
@@ -55,17 +55,18 @@ describe('admin artifacts generated from the configuration schema', () => {
     expect(text).not.toMatch(/enrollmentSecret<\/key>/);
   });
 
-  it('writes a PPPC example granting Full Disk Access to the installed executable and runtime, with the team clearly to fill in', () => {
-    const profile = parse(readFileSync(path.join(repoRoot, 'docs/admin/io.untether.agent.pppc.example.mobileconfig'), 'utf8')) as Record<string, PlistValue>;
+  it('writes a PPPC example granting Full Disk Access to the shipped runtime by its real signer, with nothing to fill in', () => {
+    const text = readFileSync(path.join(repoRoot, 'docs/admin/io.untether.agent.pppc.example.mobileconfig'), 'utf8');
+    const profile = parse(text) as Record<string, PlistValue>;
     const [payload] = profile.PayloadContent as Array<Record<string, PlistValue>>;
     expect(payload!.PayloadType).toBe('com.apple.TCC.configuration-profile-policy');
     const grants = (payload!.Services as { SystemPolicyAllFiles: Array<Record<string, PlistValue>> }).SystemPolicyAllFiles;
-    expect(grants.map((grant) => grant.Identifier)).toEqual([INSTALL_PATHS.executable, INSTALL_PATHS.runtime]);
-    for (const grant of grants) {
-      expect(grant).toMatchObject({ IdentifierType: 'path', Authorization: 'Allow', StaticCode: false });
-      expect(grant.CodeRequirement).toContain(TEAM_ID_PLACEHOLDER);
-      expect(grant.CodeRequirement).toContain('identifier "io.untether.agent"');
-    }
+    expect(grants.map((grant) => grant.Identifier)).toEqual([INSTALL_PATHS.runtime]);
+    expect(grants[0]).toMatchObject({ IdentifierType: 'path', Authorization: 'Allow', StaticCode: false });
+    expect(grants[0]!.CodeRequirement).toBe(
+      'identifier "node" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = HX7739G8FX',
+    );
+    expect(text).not.toMatch(/REPLACE_WITH/);
   });
 
   it('writes a managed login items example whose rule names the launchd label', () => {

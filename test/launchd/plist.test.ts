@@ -36,7 +36,8 @@ describe('launchd/io.untether.agent.plist', () => {
         'WorkingDirectory',
       ].sort(),
     );
-    expect(job.ProgramArguments).toEqual([INSTALL_PATHS.executable, 'daemon']);
+    // The shipped runtime directly on the bundle: no shell in between (launchd's pid is the agent's).
+    expect(job.ProgramArguments).toEqual([INSTALL_PATHS.runtime, INSTALL_PATHS.bundle, 'daemon']);
     expect(job.RunAtLoad).toBe(true);
     // Restart after a crash or a failing exit; a deliberate exit 0 stays down (docs/decisions/2026-11-24-packaging.md).
     expect(job.KeepAlive).toEqual({ SuccessfulExit: false });
@@ -62,13 +63,11 @@ describe('launchd/io.untether.agent.plist', () => {
   });
 
   it('names only paths the pkg payload installs', () => {
-    for (const flavour of ['standalone', 'runtime'] as const) {
-      const installed = new Set(payloadItems(flavour).map((item) => item.macPath));
-      const named = launchdPaths(job);
-      expect(named.installed.length).toBeGreaterThan(0);
-      for (const macPath of named.installed) expect(installed, `${flavour}: ${macPath}`).toContain(macPath);
-      for (const macPath of named.createdByLaunchd) expect(installed, `${flavour}: ${macPath}`).toContain(path.posix.dirname(macPath));
-    }
+    const installed = new Set(payloadItems().map((item) => item.macPath));
+    const named = launchdPaths(job);
+    expect(named.installed).toEqual([INSTALL_PATHS.runtime, INSTALL_PATHS.bundle, INSTALL_PATHS.supportDir]);
+    for (const macPath of named.installed) expect(installed, macPath).toContain(macPath);
+    for (const macPath of named.createdByLaunchd) expect(installed, macPath).toContain(path.posix.dirname(macPath));
   });
 
   it('carries no environment (so no secret can ride in it) and no key named like a secret', () => {

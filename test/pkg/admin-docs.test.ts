@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXTENSION_ATTRIBUTES } from '../../agent/src/ea/attributes.js';
-import { INSTALL_PATHS, LAUNCHD_LABEL, PKG_IDENTIFIER } from '../../scripts/pkg/layout.js';
+import { ARCHITECTURES, INSTALL_PATHS, LAUNCHD_LABEL, componentIdentifier } from '../../scripts/pkg/layout.js';
 
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'admin');
 const read = (name: string) => readFileSync(path.join(docs, name), 'utf8');
@@ -17,8 +17,8 @@ describe('admin docs', () => {
 
   it('name the installed paths, label and receipt as the package layout defines them', () => {
     const readme = read('README.md');
-    for (const macPath of [INSTALL_PATHS.launchDaemon, INSTALL_PATHS.executable, INSTALL_PATHS.uninstall, INSTALL_PATHS.newsyslog]) expect(readme).toContain(macPath);
-    expect(readme).toContain(PKG_IDENTIFIER);
+    for (const macPath of [INSTALL_PATHS.launchDaemon, INSTALL_PATHS.adminCommand, INSTALL_PATHS.runtime, INSTALL_PATHS.uninstall, INSTALL_PATHS.newsyslog, INSTALL_PATHS.pathsEntry]) expect(readme).toContain(macPath);
+    for (const arch of ARCHITECTURES) expect(readme).toContain(componentIdentifier(arch));
     expect(read('packaging.md')).toContain(`launchctl print system/${LAUNCHD_LABEL}`);
   });
 

@@ -4,6 +4,11 @@ import { createSimulatedMac, openSimulatedMac, type FaultOptions } from './harne
 import { buildScenario, describeScenario, SCENARIOS, type ScenarioName } from './scenarios.js';
 import type { ConsoleState } from './state-schema.js';
 
+function architectureOption(value: string | undefined): 'arm64' | 'x86_64' | undefined {
+  if (value === undefined || value === 'arm64' || value === 'x86_64') return value;
+  throw new UsageError(`--arch must be arm64 or x86_64, not "${value}"`);
+}
+
 const USAGE = `usage: macsim <command> [options]
 
 commands:
@@ -14,6 +19,8 @@ commands:
       --build BUILD            build number for a version macsim does not know
       --authchanger            install /usr/local/bin/authchanger
       --jamf / --no-jamf       install jamf and jamfHelper (default: on when AD-bound)
+      --arch arm64|x86_64      CPU architecture: what sysctl and installer answer (default arm64)
+      --run-jobs               launchd starts jobs as real processes (default: bookkeeping only)
       --force                  replace a simulated Mac already in DIR
       --dry-run                print what the scenario seeds, write nothing
   fault DIR --tool TOOL --write N --mode fail|hang|kill-caller [--after-write] [--persistent] [--ds-error NAME]
@@ -69,6 +76,8 @@ function run(argv: string[]): void {
       authchanger: { type: 'boolean' },
       jamf: { type: 'boolean' },
       'no-jamf': { type: 'boolean' },
+      arch: { type: 'string' },
+      'run-jobs': { type: 'boolean' },
       force: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       tool: { type: 'string' },
@@ -107,6 +116,8 @@ function run(argv: string[]): void {
         build: values.build,
         authchanger: values.authchanger ?? false,
         jamf: values['no-jamf'] ? false : values.jamf,
+        architecture: architectureOption(values.arch),
+        launchdRunsJobs: values['run-jobs'] ?? false,
       };
       if (values['dry-run']) {
         process.stdout.write(`would create in ${dir}:\n${describeScenario(buildScenario(options))}\n`);

@@ -25,6 +25,7 @@ import {
   writeState,
   type DirRecord,
 } from './store.js';
+import { stopJob } from './tools/launchd-process.js';
 import type { NoticeRecord } from './tools/management.js';
 
 export type { CallRecord, NoticeRecord, FaultSpec, FaultMode, MacState, DirRecord, ScenarioName };
@@ -271,8 +272,17 @@ export class SimulatedMac {
     return runFile(this.toolPath(tool), args, options);
   }
 
-  /** Delete the whole system root. */
+  /** Stop every job process the simulated launchd started (launchd.runJobs), as a shutdown would. */
+  stopJobs(): void {
+    if (!existsSync(path.join(this.root, LAYOUT.state))) return;
+    for (const job of this.readState().launchd.jobs) {
+      if (job.running) stopJob(job.pid, 5);
+    }
+  }
+
+  /** Stop the jobs' processes and delete the whole system root. */
   destroy(): void {
+    this.stopJobs();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -8,6 +8,9 @@ import { toXmlPlist } from './plist.js';
 import type { BuiltScenario } from './scenarios.js';
 import { LAYOUT, atomicWrite, rootPath, writeRecord, writeState } from './store.js';
 
+/** Tools every simulated Mac has that the agent never runs (so they are not in TOOL_PATHS): installing packages. */
+export const SIMULATOR_TOOL_PATHS = { installer: '/usr/sbin/installer', sysctl: '/usr/sbin/sysctl' } as const;
+
 /** Tools a Mac only has when the scenario installs them. */
 const OPTIONAL_TOOLS: ReadonlySet<ToolName> = new Set(['authchanger', 'jamf', 'jamfHelper']);
 
@@ -66,6 +69,12 @@ function writeShims(root: string, tools: BuiltScenario['tools']): void {
     writeFileSync(file, shimScript(tool, root, entry), { mode: 0o755 });
     chmodSync(file, 0o755);
   }
+  for (const [tool, macPath] of Object.entries(SIMULATOR_TOOL_PATHS)) {
+    const file = rootPath(root, macPath);
+    mkdirp(path.dirname(file));
+    writeFileSync(file, shimScript(tool, root, entry), { mode: 0o755 });
+    chmodSync(file, 0o755);
+  }
 }
 
 export function materialize(root: string, built: BuiltScenario): void {
@@ -83,6 +92,9 @@ export function materialize(root: string, built: BuiltScenario): void {
     'Users/Shared',
     'dev',
     'var/db',
+    'var/db/receipts',
+    'var/log',
+    'private/tmp',
   ]) {
     mkdirp(mac(dir));
   }

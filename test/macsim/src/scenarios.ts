@@ -40,6 +40,10 @@ export interface ScenarioOptions {
   authchanger?: boolean;
   /** Install jamf and jamfHelper (default: on for the AD scenarios, off for local-only). */
   jamf?: boolean;
+  /** CPU architecture (default arm64, Apple silicon). */
+  architecture?: 'arm64' | 'x86_64';
+  /** launchd starts jobs as real child processes (default: bookkeeping only). */
+  launchdRunsJobs?: boolean;
 }
 
 /** Build numbers of the versions the scenarios know. */
@@ -233,7 +237,8 @@ export function buildScenario(options: ScenarioOptions): BuiltScenario {
       users: scenario === 'ad-bound' || scenario === 'ad-bound-fv-autologin' ? { psmith: ['com.example.user.wifi'] } : {},
     },
     mdm: { enrolledViaDep: !bound, enrollment: 'Yes (User Approved)', serverUrl: 'https://mdm.example.com/mdm/ServerURL' },
-    launchd: { jobs: [], disabled: [], bootstrapRaces: 0 },
+    launchd: { jobs: [], disabled: [], bootstrapRaces: 0, runJobs: options.launchdRunsJobs ?? false },
+    architecture: options.architecture ?? 'arm64',
     opendirectoryd: { pid: 120, restarts: 0, restartWindowMs: 300, restartFailCalls: 0, restartingUntil: 0, failCallsLeft: 0 },
     processes: jamf ? ['jamf'] : [],
     packages: [

@@ -88,6 +88,8 @@ export const LaunchdJobSchema = z.object({
   plistPath: z.string(),
   program: z.array(z.string()),
   pid: z.number().int(),
+  /** A real child process runs for this job (launchd.runJobs); its pid is `pid`. */
+  running: z.boolean().optional(),
 });
 
 export const MacStateSchema = z.object({
@@ -122,7 +124,14 @@ export const MacStateSchema = z.object({
     disabled: z.array(z.string()),
     /** Fault knob: this many next bootstraps load the job but still fail with "Bootstrap failed: 5" (Sonoma race). */
     bootstrapRaces: z.number().int().nonnegative(),
+    /**
+     * Start a bootstrapped (RunAtLoad) or kickstarted job's ProgramArguments as a real child process, and stop it at
+     * bootout. Off by default: jobs are bookkeeping only. The host's node stands in for a Mach-O program.
+     */
+    runJobs: z.boolean().default(false),
   }),
+  /** What `sysctl hw.optional.arm64` and Installer's system.sysctl() answer from. */
+  architecture: z.enum(['arm64', 'x86_64']).default('arm64'),
   opendirectoryd: z.object({
     pid: z.number().int(),
     restarts: z.number().int().nonnegative(),

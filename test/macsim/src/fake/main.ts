@@ -32,6 +32,9 @@ const TOOLS: Record<string, () => Promise<ToolHandler>> = {
   jamf: async () => (await import('../tools/management.js')).jamf,
   jamfHelper: async () => (await import('../tools/management.js')).jamfHelper,
   pkgutil: async () => (await import('../tools/management.js')).pkgutil,
+  // Simulator-only tools (the agent never runs them): packages are installed with them in tests.
+  installer: async () => (await import('../tools/installer.js')).installer,
+  sysctl: async () => (await import('../tools/installer.js')).sysctl,
 };
 
 /** One line of calls.jsonl. */

@@ -1,7 +1,9 @@
 // Fake /bin/launchctl: bootstrap, bootout, print, kickstart, enable, disable and asuser over the launchd
-// jobs in state.json (macos-tools.md §8). Jobs are bookkeeping only: nothing they name is started.
+// jobs in state.json (macos-tools.md §8). By default jobs are bookkeeping only; with launchd.runJobs a job's
+// ProgramArguments run as a real child process (tools/launchd-process.ts).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import { jobAlive, startJob, stopJob, type JobDefinition } from './launchd-process.js';
 import { Unsupported, SESSION_UID_ENV, reading, type FakeContext, type Invocation, type ToolHandler } from '../fake/context.js';
 import { isPlistDict, parseXmlPlist } from '../plist.js';
 import type { LaunchdJob, MacState } from '../state-schema.js';
@@ -40,18 +42,22 @@ function newPid(): number {
   return 300 + Math.floor(Math.random() * 60_000);
 }
 
-interface JobDefinition {
-  label: string;
-  program: string[];
-}
-
 function readJobPlist(root: string, macPath: string): JobDefinition | undefined {
   try {
     const value = parseXmlPlist(readFileSync(rootPath(root, macPath), 'utf8'));
     if (!isPlistDict(value) || typeof value.Label !== 'string') return undefined;
     const args = Array.isArray(value.ProgramArguments) ? value.ProgramArguments.map(String) : [];
     const program = typeof value.Program === 'string' ? [value.Program, ...args.slice(1)] : args;
-    return { label: value.Label, program };
+    const text = (key: string): string | undefined => (typeof value[key] === 'string' ? value[key] : undefined);
+    return {
+      label: value.Label,
+      program,
+      runAtLoad: value.RunAtLoad === true,
+      workingDirectory: text('WorkingDirectory'),
+      standardOutPath: text('StandardOutPath'),
+      standardErrorPath: text('StandardErrorPath'),
+      exitTimeOut: typeof value.ExitTimeOut === 'number' ? value.ExitTimeOut : 20,
+    };
   } catch {
     return undefined;
   }
@@ -71,7 +77,8 @@ function bootstrap(ctx: FakeContext, domain: string, plistPath: string): number 
   return updateState(ctx.root, (state) => {
     if (state.launchd.disabled.includes(`${domain}/${definition.label}`)) return bootstrapFailed(ctx, 119, 'Service is disabled'); // approximate
     if (findJob(state, domain, definition.label)) return bootstrapFailed(ctx, 5, 'Input/output error');
-    state.launchd.jobs.push({ label: definition.label, domain, plistPath, program: definition.program, pid: newPid() });
+    const started = state.launchd.runJobs && definition.runAtLoad ? startJob(ctx.root, definition) : undefined;
+    state.launchd.jobs.push({ label: definition.label, domain, plistPath, program: definition.program, pid: started ?? newPid(), ...(started === undefined ? {} : { running: true }) });
     if (state.launchd.bootstrapRaces > 0) {
       state.launchd.bootstrapRaces -= 1;
       return bootstrapFailed(ctx, 5, 'Input/output error'); // Sonoma race: loaded, yet reported as failed
@@ -90,35 +97,39 @@ function bootout(ctx: FakeContext, domain: string, label: string | undefined, pl
     ctx.err(`Boot-out failed: 1: Operation not permitted\n`); // approximate
     return 1;
   }
-  return updateState(ctx.root, (state) => {
+  const stopped = updateState(ctx.root, (state) => {
     const job = resolvedLabel === undefined ? undefined : findJob(state, domain, resolvedLabel);
-    if (!job) {
-      ctx.err('Boot-out failed: 3: No such process\n');
-      return 3;
-    }
+    if (!job) return undefined;
     state.launchd.jobs = state.launchd.jobs.filter((candidate) => candidate !== job);
-    return 0;
+    return job;
   });
+  if (!stopped) {
+    ctx.err('Boot-out failed: 3: No such process\n');
+    return 3;
+  }
+  // launchd sends SIGTERM and, after ExitTimeOut, SIGKILL; bootout returns once the job is gone.
+  if (stopped.running) stopJob(stopped.pid, readJobPlist(ctx.root, stopped.plistPath)?.exitTimeOut ?? 20);
+  return 0;
 }
 
 function printJob(ctx: FakeContext, domain: string, label: string): number {
   const job = findJob(ctx.state(), domain, label);
   if (!job) return notFound(ctx, domain, label);
   const [program = '', ...rest] = job.program;
+  const running = job.running !== true || jobAlive(job.pid);
   const lines = [
     `${domain}/${label} = {`,
     '\tactive count = 1',
     `\tpath = ${job.plistPath}`,
     `\ttype = ${domain === 'system' ? 'LaunchDaemon' : 'LaunchAgent'}`,
-    '\tstate = running',
+    `\tstate = ${running ? 'running' : 'not running'}`,
     '',
     `\tprogram = ${program}`,
     '\targuments = {',
     ...[program, ...rest].map((arg) => `\t\t${arg}`),
     '\t}',
     '',
-    `\tpid = ${job.pid}`,
-    '\tlast exit code = (never exited)',
+    ...(running ? [`\tpid = ${job.pid}`, '\tlast exit code = (never exited)'] : ['\tlast exit code = 1']),
     '}',
   ];
   ctx.out(lines.map((line) => `${line}\n`).join(''));
@@ -133,7 +144,16 @@ function kickstart(ctx: FakeContext, domain: string, label: string, kill: boolea
   return updateState(ctx.root, (state) => {
     const job = findJob(state, domain, label);
     if (!job) return notFound(ctx, domain, label);
-    if (kill) job.pid = newPid();
+    if (state.launchd.runJobs) {
+      const alive = job.running === true && jobAlive(job.pid);
+      if (alive && kill) stopJob(job.pid, readJobPlist(ctx.root, job.plistPath)?.exitTimeOut ?? 20);
+      if (!alive || kill) {
+        const definition = readJobPlist(ctx.root, job.plistPath);
+        if (!definition) return notFound(ctx, domain, label);
+        job.pid = startJob(ctx.root, definition);
+        job.running = true;
+      }
+    } else if (kill) job.pid = newPid();
     if (printPid) ctx.out(`service spawned with pid: ${job.pid}\n`);
     return 0;
   });

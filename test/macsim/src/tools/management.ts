@@ -1,8 +1,13 @@
 // Fake /usr/sbin/chown (checks and records only), /usr/bin/osascript and jamfHelper (record the notice
 // and the session user in .macsim/notices.jsonl), /usr/local/bin/jamf and /usr/sbin/pkgutil.
-import { lstatSync } from 'node:fs';
+
+/** Where the Installer keeps receipts (pkgutil(1) warns the place may change; query with pkgutil). */
+const RECEIPTS = '/var/db/receipts';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readBom } from '../../../../scripts/pkg/format/bom.js';
 import path from 'node:path';
 import { Unsupported, reading, type FakeContext, type ToolHandler } from '../fake/context.js';
+import { isPlistDict, parseXmlPlist, type PlistDict } from '../plist.js';
 import { firstValue } from '../records.js';
 import { LAYOUT, appendJsonLine, findRecord, listRecords, primaryName, rootPath, updateState } from '../store.js';
 
@@ -130,32 +135,80 @@ export const chown: ToolHandler = (ctx) => {
   };
 };
 
+/** Receipts the simulated Installer wrote (/var/db/receipts/<id>.plist), by identifier. */
+function receiptIds(root: string): string[] {
+  try {
+    return readdirSync(rootPath(root, RECEIPTS)).filter((name) => name.endsWith('.plist')).map((name) => name.slice(0, -'.plist'.length)).sort();
+  } catch {
+    return [];
+  }
+}
+
+function readReceipt(root: string, id: string): PlistDict | undefined {
+  try {
+    const value = parseXmlPlist(readFileSync(rootPath(root, `${RECEIPTS}/${id}.plist`), 'utf8'));
+    return isPlistDict(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const noReceipt = (ctx: FakeContext, id: string): number => {
+  ctx.err(`No receipt for '${id}' found at '/'.\n`);
+  return 1;
+};
+
+/**
+ * pkgutil over the scenario's receipt names (state.packages) and the receipts the simulated Installer wrote:
+ * --pkgs, --pkg-info ID, --files ID (from the receipt's Bom, paths relative to the install location), --forget ID.
+ */
 export const pkgutil: ToolHandler = (ctx) => {
   const [option, id, ...rest] = ctx.args;
   if (option === '--pkgs' && id === undefined) {
     return reading(() => {
-      ctx.out(ctx.state().packages.map((pkg) => `${pkg}\n`).join(''));
+      const listed = [...ctx.state().packages];
+      for (const receipt of receiptIds(ctx.root)) if (!listed.includes(receipt)) listed.push(receipt);
+      ctx.out(listed.map((pkg) => `${pkg}\n`).join(''));
+      return 0;
+    });
+  }
+  if (option === '--pkg-info' && id !== undefined && rest.length === 0) {
+    return reading(() => {
+      const receipt = readReceipt(ctx.root, id);
+      if (!receipt) return noReceipt(ctx, id); // scenario-only names (state.packages) carry no details
+      const date = receipt.InstallDate instanceof Date ? receipt.InstallDate : new Date(0);
+      const prefix = typeof receipt.InstallPrefixPath === 'string' && receipt.InstallPrefixPath !== '' ? receipt.InstallPrefixPath : '/';
+      ctx.out(`package-id: ${String(receipt.PackageIdentifier)}\nversion: ${String(receipt.PackageVersion)}\nvolume: /\nlocation: ${prefix}\ninstall-time: ${Math.floor(date.getTime() / 1000)}\n`);
+      return 0;
+    });
+  }
+  if (option === '--files' && id !== undefined && rest.length === 0) {
+    return reading(() => {
+      let bom: Buffer;
+      try {
+        bom = readFileSync(rootPath(ctx.root, `${RECEIPTS}/${id}.bom`));
+      } catch {
+        return noReceipt(ctx, id);
+      }
+      ctx.out(readBom(bom).filter((entry) => entry.path !== '.').map((entry) => `${entry.path.replace(/^\.\//, '')}\n`).join(''));
       return 0;
     });
   }
   if (option !== '--forget' || id === undefined || rest.length > 0) throw new Unsupported();
   return {
     isWrite: true,
-    fail: () => {
-      ctx.err(`No receipt for '${id}' found at '/'.\n`);
-      return 1;
-    },
+    fail: () => noReceipt(ctx, id),
     run: () => {
       if (!ctx.isRoot) {
         ctx.err('Must be run as root\n'); // approximate
         return 1;
       }
       return updateState(ctx.root, (state) => {
-        if (!state.packages.includes(id)) {
-          ctx.err(`No receipt for '${id}' found at '/'.\n`);
-          return 1;
-        }
+        const hasReceipt = existsSync(rootPath(ctx.root, `${RECEIPTS}/${id}.plist`));
+        if (!state.packages.includes(id) && !hasReceipt) return noReceipt(ctx, id);
         state.packages = state.packages.filter((pkg) => pkg !== id);
+        rmSync(rootPath(ctx.root, `${RECEIPTS}/${id}.plist`), { force: true });
+        rmSync(rootPath(ctx.root, `${RECEIPTS}/${id}.bom`), { force: true });
         ctx.out(`Forgot package '${id}' on '/'.\n`);
         return 0;
       });

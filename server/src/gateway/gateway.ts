@@ -48,6 +48,7 @@ export class Gateway {
   #pingTimer: NodeJS.Timeout | undefined;
   #touchTimer: NodeJS.Timeout | undefined;
   #listener: GatewayEvents | undefined;
+  #unlistenAccess: (() => Promise<void>) | undefined;
   #stopping = false;
 
   constructor(options: { store: Store; clock: Clock; logger: Logger; config: ServerConfig }) {
@@ -80,6 +81,31 @@ export class Gateway {
     this.#touchTimer = setInterval(() => void this.#flushTouches(), this.#config.touchFlushMs);
   }
 
+  /**
+   * Close, on this instance, every socket whose token is no longer valid when an instance announces that devices'
+   * tokens changed (revocation, deletion, approved re-enrollment, rotation).
+   */
+  async watchDeviceAccess(): Promise<void> {
+    this.#unlistenAccess = await this.#store.onDeviceAccessNotice((deviceIds) => void this.#recheckAccess(deviceIds));
+  }
+
+  async #recheckAccess(deviceIds: readonly string[]): Promise<void> {
+    const wanted = new Set(deviceIds);
+    const affected = [...this.#all].filter((connection) => wanted.has('*') || wanted.has(connection.deviceId));
+    for (const connection of affected) {
+      try {
+        const device = await this.#store.findDeviceByTokenHash(connection.tokenHash);
+        if (device?.id === connection.deviceId) continue;
+        this.#logger.warn('device_access_ended', { deviceId: connection.deviceId });
+        connection.close('UNAUTHENTICATED', 'the device token was revoked or replaced');
+      } catch (error) {
+        // Fail closed: a socket whose token cannot be rechecked is dropped; the agent reconnects and is checked anew.
+        this.#logger.error('access_recheck_failed', { deviceId: connection.deviceId, error: (error as Error).message });
+        connection.close('UNAUTHENTICATED', 'the device token could not be rechecked');
+      }
+    }
+  }
+
   /** The ready connection of a device on this instance. */
   connectionFor(deviceId: string): DeviceConnection | undefined {
     return this.#ready.get(deviceId);
@@ -110,15 +136,16 @@ export class Gateway {
     if (token === undefined) return rejectUpgrade(socket, 401, 'E_UNAUTHENTICATED');
     if (this.#pendingUpgrades >= MAX_PENDING_UPGRADES) return rejectUpgrade(socket, 503, 'E_SHUTTING_DOWN');
     this.#pendingUpgrades += 1;
+    const tokenHash = hashToken(token);
     this.#store
-      .findDeviceByTokenHash(hashToken(token))
+      .findDeviceByTokenHash(tokenHash)
       .then((device) => {
         if (device === null) {
           this.#logger.info('upgrade_refused', { reason: 'unknown token', remote: request.socket.remoteAddress });
           return rejectUpgrade(socket, 401, 'E_UNAUTHENTICATED');
         }
         if (socket.destroyed) return undefined;
-        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, device));
+        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, { ...device, tokenHash }));
         return undefined;
       })
       .catch((error: unknown) => {
@@ -130,7 +157,7 @@ export class Gateway {
       });
   }
 
-  #accept(ws: WebSocket, device: { id: string; hardwareUuid: string }): void {
+  #accept(ws: WebSocket, device: { id: string; hardwareUuid: string; tokenHash: string }): void {
     const connection = new DeviceConnection(ws, device, this.#logger, this.#config.maxBufferedBytes);
     this.#all.add(connection);
     let chain: Promise<void> = Promise.resolve();
@@ -275,6 +302,8 @@ export class Gateway {
     this.#stopping = true;
     clearInterval(this.#pingTimer);
     clearInterval(this.#touchTimer);
+    await this.#unlistenAccess?.();
+    this.#unlistenAccess = undefined;
     for (const connection of this.#all) connection.close('SHUTTING_DOWN', 'server stopping');
     await this.ingest.flush();
     await this.#flushTouches();

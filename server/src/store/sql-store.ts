@@ -5,6 +5,7 @@ import { migrate } from './migrations.js';
 import { commandQueries } from './sql/commands.js';
 import { credentialQueries } from './sql/credentials.js';
 import { deviceQueries } from './sql/devices.js';
+import { enrollmentQueries } from './sql/enrollment.js';
 import { eventQueries } from './sql/events.js';
 import type { Store } from './store.js';
 
@@ -23,6 +24,7 @@ export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions
   return {
     kind: driver.kind,
     ...credentialQueries(driver),
+    ...enrollmentQueries(driver),
     ...deviceQueries(driver, onlineSince),
     ...eventQueries(driver),
     ...commandQueries(driver),

@@ -38,9 +38,9 @@ export async function startTestServer(
   const scheme = config.tls === undefined ? 'http' : 'https';
   const url = `${scheme}://127.0.0.1:${port}`;
   const apiToken = generateToken();
-  await store.createApiToken({ id: randomUUID(), name: 'test', tokenHash: hashToken(apiToken), createdBy: 'test', now: new Date() });
+  await store.createApiToken({ id: randomUUID(), name: 'test', tokenHash: hashToken(apiToken), createdBy: 'test', now: new Date(), scope: 'admin', expiresAt: null });
   const enrollSecret = generateToken();
-  await store.createEnrollmentSecret({ id: randomUUID(), name: 'test', secretHash: hashToken(enrollSecret), now: new Date(), expiresAt: null });
+  await store.createEnrollmentSecret({ id: randomUUID(), name: 'test', secretHash: hashToken(enrollSecret), now: new Date(), expiresAt: null, maxDevices: 100_000 });
 
   const api: TestServer['api'] = async (method, path, body, headers = {}) => {
     const response = await fetch(`${url}${path}`, {

@@ -1,7 +1,12 @@
 // Credential SQL: enrollment secrets, admins, sessions and API tokens. (Device tokens live with devices.)
 import type { SqlDriver } from '../driver.js';
-import type { ApiTokenRecord, EnrollmentSecretRecord, Store } from '../store.js';
+import type { ApiTokenRecord, ApiTokenScope, EnrollmentSecretRecord, Store } from '../store.js';
 import { iso, isoRequired, type Row } from './rows.js';
+
+/** A stored scope; anything unexpected reads as the least privilege. */
+function toScope(value: unknown): ApiTokenScope {
+  return value === 'commands' || value === 'admin' ? value : 'read';
+}
 
 /** The credential part of the Store. */
 export type CredentialQueries = Pick<
@@ -25,18 +30,19 @@ export type CredentialQueries = Pick<
 /** Credential queries over `db`. */
 export function credentialQueries(db: SqlDriver): CredentialQueries {
   return {
-    async createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null }): Promise<void> {
-      await db.query('insert into enrollment_secrets (id, name, secret_hash, created_at, expires_at) values ($1, $2, $3, $4, $5)', [
+    async createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null; maxDevices: number }): Promise<void> {
+      await db.query('insert into enrollment_secrets (id, name, secret_hash, created_at, expires_at, max_devices) values ($1, $2, $3, $4, $5, $6)', [
         input.id,
         input.name,
         input.secretHash,
         input.now,
         input.expiresAt,
+        input.maxDevices,
       ]);
     },
 
     async listEnrollmentSecrets(): Promise<EnrollmentSecretRecord[]> {
-      const rows = await db.query<Row>('select id, name, created_at, expires_at, revoked_at, uses from enrollment_secrets order by created_at desc');
+      const rows = await db.query<Row>('select id, name, created_at, expires_at, revoked_at, uses, max_devices, enrolled_devices from enrollment_secrets order by created_at desc');
       return rows.map((row) => ({
         id: String(row.id),
         name: String(row.name),
@@ -44,6 +50,8 @@ export function credentialQueries(db: SqlDriver): CredentialQueries {
         expiresAt: iso(row.expires_at),
         revokedAt: iso(row.revoked_at),
         uses: Number(row.uses),
+        maxDevices: Number(row.max_devices),
+        enrolledDevices: Number(row.enrolled_devices),
       }));
     },
 
@@ -92,26 +100,24 @@ export function credentialQueries(db: SqlDriver): CredentialQueries {
       await db.query('delete from sessions where token_hash = $1', [tokenHash]);
     },
 
-    async createApiToken(input: { id: string; name: string; tokenHash: string; createdBy: string; now: Date }): Promise<void> {
-      await db.query('insert into api_tokens (id, name, token_hash, created_at, created_by) values ($1, $2, $3, $4, $5)', [
-        input.id,
-        input.name,
-        input.tokenHash,
-        input.now,
-        input.createdBy,
-      ]);
+    async createApiToken(input): Promise<void> {
+      await db.query(
+        'insert into api_tokens (id, name, token_hash, created_at, created_by, scope, expires_at) values ($1, $2, $3, $4, $5, $6, $7)',
+        [input.id, input.name, input.tokenHash, input.now, input.createdBy, input.scope, input.expiresAt],
+      );
     },
 
-    async useApiToken(tokenHash: string, now: Date): Promise<{ name: string } | null> {
-      const rows = await db.query<Row>('update api_tokens set last_used_at = $2 where token_hash = $1 and revoked_at is null returning name', [
-        tokenHash,
-        now,
-      ]);
-      return rows[0] === undefined ? null : { name: String(rows[0].name) };
+    async useApiToken(tokenHash: string, now: Date): Promise<{ name: string; scope: ApiTokenScope } | null> {
+      const rows = await db.query<Row>(
+        `update api_tokens set last_used_at = $2
+         where token_hash = $1 and revoked_at is null and (expires_at is null or expires_at > $2) returning name, scope`,
+        [tokenHash, now],
+      );
+      return rows[0] === undefined ? null : { name: String(rows[0].name), scope: toScope(rows[0].scope) };
     },
 
     async listApiTokens(): Promise<ApiTokenRecord[]> {
-      const rows = await db.query<Row>('select id, name, created_at, created_by, last_used_at, revoked_at from api_tokens order by created_at desc');
+      const rows = await db.query<Row>('select id, name, created_at, created_by, last_used_at, revoked_at, scope, expires_at from api_tokens order by created_at desc');
       return rows.map((row) => ({
         id: String(row.id),
         name: String(row.name),
@@ -119,6 +125,8 @@ export function credentialQueries(db: SqlDriver): CredentialQueries {
         createdBy: String(row.created_by),
         lastUsedAt: iso(row.last_used_at),
         revokedAt: iso(row.revoked_at),
+        scope: toScope(row.scope),
+        expiresAt: iso(row.expires_at),
       }));
     },
 

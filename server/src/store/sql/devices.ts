@@ -1,4 +1,4 @@
-// Device SQL: enrollment, connection state, inventory, stage, and the fleet views (lists, overview, progress).
+// Device SQL: connection state, inventory, stage, and the fleet views (lists, overview, progress).
 import type { Inventory, StageState } from '../../../../protocol/src/index.js';
 import type { SqlDriver } from '../driver.js';
 import type {
@@ -7,8 +7,6 @@ import type {
   DevicePage,
   DeviceState,
   DeviceSummary,
-  EnrollDeviceInput,
-  EnrollOutcome,
   FleetOverview,
   ProgressPoint,
   Store,
@@ -24,7 +22,8 @@ export function deriveDeviceState(state: StageState): DeviceState {
 }
 
 const DEVICE_COLUMNS = `d.id, d.hardware_uuid, d.serial, d.hostname, d.agent_version, d.domain, d.bound, d.mobile_count, d.login_kind,
-  d.filevault, d.macos_version, d.stage, d.state, d.waiting_for, d.last_seen_at, d.enrolled_at,
+  d.filevault, d.macos_version, d.stage, d.state, d.waiting_for, d.last_seen_at, d.enrolled_at, d.revoked_at,
+  (select count(*) from device_reenrollments r where r.device_id = d.id and r.approved_at is null)::int as pending_reenrollments,
   (d.connected_instance is not null and d.last_seen_at >= $1) as online`;
 
 function toDeviceSummary(row: Row): DeviceSummary {
@@ -46,6 +45,8 @@ function toDeviceSummary(row: Row): DeviceSummary {
     online: row.online === true,
     lastSeenAt: iso(row.last_seen_at),
     enrolledAt: isoRequired(row.enrolled_at),
+    revokedAt: iso(row.revoked_at),
+    pendingReenrollments: Number(row.pending_reenrollments ?? 0),
   };
 }
 
@@ -76,7 +77,6 @@ function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date,
 /** The device part of the Store. */
 export type DeviceQueries = Pick<
   Store,
-  | 'enrollDevice'
   | 'findDeviceByTokenHash'
   | 'recordConnect'
   | 'recordDisconnect'
@@ -95,34 +95,6 @@ export type DeviceQueries = Pick<
 /** Device queries over `db`; `onlineSince(now)` is the last-seen threshold of an online device. */
 export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): DeviceQueries {
   return {
-    async enrollDevice(input: EnrollDeviceInput): Promise<EnrollOutcome> {
-      const hardwareUuid = input.hardwareUuid.toUpperCase();
-      return db.transaction(async (tx) => {
-        const existing = await tx.query<Row>('select id, serial from devices where hardware_uuid = $1 for update', [hardwareUuid]);
-        const known = existing[0];
-        if (known !== undefined) {
-          const serialChanged = String(known.serial) !== input.serial;
-          await tx.query(
-            `update devices set token_hash = $2, serial = $3, hostname = $4, agent_version = $5, enrollment_secret_id = $6,
-               identity_changed_at = case when $7 then $8 else identity_changed_at end
-             where id = $1`,
-            [known.id, input.tokenHash, input.serial, input.hostname, input.agentVersion, input.secretId, serialChanged, input.now],
-          );
-          return { deviceId: String(known.id), reenrolled: true, serialChanged };
-        }
-        await tx.query(
-          `insert into devices (id, hardware_uuid, serial, hostname, token_hash, enrolled_at, enrollment_secret_id, agent_version)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [input.newDeviceId, hardwareUuid, input.serial, input.hostname, input.tokenHash, input.now, input.secretId, input.agentVersion],
-        );
-        await tx.query(`insert into device_milestones (device_id, milestone, at) values ($1, 'enrolled', $2) on conflict do nothing`, [
-          input.newDeviceId,
-          input.now,
-        ]);
-        return { deviceId: input.newDeviceId, reenrolled: false, serialChanged: false };
-      });
-    },
-
     async findDeviceByTokenHash(tokenHash: string): Promise<{ id: string; hardwareUuid: string; serial: string } | null> {
       const rows = await db.query<Row>('select id, hardware_uuid, serial from devices where token_hash = $1', [tokenHash]);
       const row = rows[0];
@@ -227,6 +199,7 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): 
       );
       const row = rows[0];
       if (row === undefined) return null;
+      const requests = await db.query<Row>('select * from device_reenrollments where device_id = $1 order by requested_at, id', [deviceId]);
       return {
         ...toDeviceSummary(row),
         capabilities: (row.capabilities as string[] | null) ?? [],
@@ -235,6 +208,16 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): 
         inventoryAt: iso(row.inventory_at),
         stageState: (row.stage_state as StageState | null) ?? null,
         identityChangedAt: iso(row.identity_changed_at),
+        reenrollmentRequests: requests.map((request) => ({
+          id: String(request.id),
+          serial: String(request.serial),
+          hostname: String(request.hostname),
+          agentVersion: String(request.agent_version),
+          remoteAddress: (request.remote_address as string | null) ?? null,
+          requestedAt: isoRequired(request.requested_at),
+          approvedAt: iso(request.approved_at),
+          approvedBy: (request.approved_by as string | null) ?? null,
+        })),
       };
     },
 

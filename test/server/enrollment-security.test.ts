@@ -165,6 +165,53 @@ describe.each(testBackends())('enrollment and credential attacks on %s', (backen
     expect((await server.api('POST', `/api/v1/devices/${randomUUID()}/revoke`)).status).toBe(404);
   });
 
+  it('refuses an upgrade whose token lookup overlapped the revocation (nothing slips between lookup and accept)', async () => {
+    // A store whose token lookup for one token answers (with what it read) only after the revocation's notice
+    // was handled: the stale answer must not let the socket in.
+    let target = '';
+    let releaseLookup: () => void = () => undefined;
+    const lookupHeld = new Promise<void>((resolve) => (releaseLookup = resolve));
+    let lookupStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (lookupStarted = resolve));
+    let noticeHandled: () => void = () => undefined;
+    const handled = new Promise<void>((resolve) => (noticeHandled = resolve));
+    const racing: Store = {
+      ...store,
+      async findDeviceByTokenHash(tokenHash) {
+        const found = await store.findDeviceByTokenHash(tokenHash);
+        if (tokenHash === target) {
+          target = '';
+          lookupStarted();
+          await lookupHeld;
+        }
+        return found;
+      },
+      async onDeviceAccessNotice(handler) {
+        return store.onDeviceAccessNotice((deviceIds) => {
+          handler(deviceIds);
+          noticeHandled();
+        });
+      },
+    };
+    const racingServer = await startTestServer(racing);
+    try {
+      const device = await racingServer.enroll();
+      target = hashToken(device.token);
+      const agent = new RawAgent(racingServer.wsUrl, device.token);
+      const outcome = agent.opened.then(
+        () => 'opened',
+        (error: Error) => error.message,
+      );
+      await started;
+      expect((await racingServer.api('POST', `/api/v1/devices/${device.deviceId}/revoke`)).status).toBe(200);
+      await handled;
+      releaseLookup();
+      expect(await outcome).toBe('HTTP 401');
+    } finally {
+      await racingServer.close();
+    }
+  });
+
   it('deletion removes the device with its events and commands and closes its socket', async () => {
     const device = await server.enroll();
     const socket = await connect(device);

@@ -14,7 +14,7 @@ import {
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';
 
@@ -45,6 +45,13 @@ export class Gateway {
   readonly #all = new Set<DeviceConnection>();
   #touched = new Set<string>();
   #pendingUpgrades = 0;
+  /**
+   * Access notices received, and the count at which each device (or '*') last had one, while upgrades are in flight:
+   * an upgrade whose token lookup overlapped a notice for its device looks again, so a revocation cannot slip in
+   * between the lookup and the accept (the recheck only sees sockets already accepted).
+   */
+  #accessNotices = 0;
+  readonly #accessChangedAt = new Map<string, number>();
   #pingTimer: NodeJS.Timeout | undefined;
   #touchTimer: NodeJS.Timeout | undefined;
   #listener: GatewayEvents | undefined;
@@ -86,7 +93,28 @@ export class Gateway {
    * tokens changed (revocation, deletion, approved re-enrollment, rotation).
    */
   async watchDeviceAccess(): Promise<void> {
-    this.#unlistenAccess = await this.#store.onDeviceAccessNotice((deviceIds) => void this.#recheckAccess(deviceIds));
+    this.#unlistenAccess = await this.#store.onDeviceAccessNotice((deviceIds) => {
+      this.#noteAccessChange(deviceIds);
+      void this.#recheckAccess(deviceIds);
+    });
+  }
+
+  #noteAccessChange(deviceIds: readonly string[]): void {
+    this.#accessNotices += 1;
+    if (this.#pendingUpgrades === 0) {
+      this.#accessChangedAt.clear();
+      return;
+    }
+    for (const id of deviceIds) this.#accessChangedAt.set(id, this.#accessNotices);
+  }
+
+  /** The device of a token hash, looked up again when an access notice for it arrived during the lookup. */
+  async #deviceOfToken(tokenHash: string): Promise<DeviceIdentityRecord | null> {
+    const noticesBefore = this.#accessNotices;
+    const device = await this.#store.findDeviceByTokenHash(tokenHash);
+    if (device === null) return null;
+    const changedAt = Math.max(this.#accessChangedAt.get(device.id) ?? -1, this.#accessChangedAt.get('*') ?? -1);
+    return changedAt > noticesBefore ? this.#store.findDeviceByTokenHash(tokenHash) : device;
   }
 
   async #recheckAccess(deviceIds: readonly string[]): Promise<void> {
@@ -137,8 +165,7 @@ export class Gateway {
     if (this.#pendingUpgrades >= MAX_PENDING_UPGRADES) return rejectUpgrade(socket, 503, 'E_SHUTTING_DOWN');
     this.#pendingUpgrades += 1;
     const tokenHash = hashToken(token);
-    this.#store
-      .findDeviceByTokenHash(tokenHash)
+    this.#deviceOfToken(tokenHash)
       .then((device) => {
         if (device === null) {
           this.#logger.info('upgrade_refused', { reason: 'unknown token', remote: request.socket.remoteAddress });

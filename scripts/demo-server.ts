@@ -44,7 +44,7 @@ export async function startDemoServer(options: { port?: number; dataDir?: string
   await app.start();
   await new Promise<void>((resolve) => app.server.listen(options.port ?? 8080, '127.0.0.1', resolve));
   const enrollSecret = generateToken();
-  await store.createEnrollmentSecret({ id: randomUUID(), name: 'demo', secretHash: hashToken(enrollSecret), now: new Date(), expiresAt: null });
+  await store.createEnrollmentSecret({ id: randomUUID(), name: 'demo', secretHash: hashToken(enrollSecret), now: new Date(), expiresAt: null, maxDevices: 100_000 });
   const port = (app.server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,

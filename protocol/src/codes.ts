@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   E_SLOW_CONSUMER: { meaning: 'The peer did not read fast enough and its send buffer passed the limit.' },
   E_SHUTTING_DOWN: { meaning: 'The server is stopping; reconnect with backoff.' },
   E_ENROLL_SECRET_INVALID: { meaning: 'The enrollment secret is unknown, revoked or expired.' },
+  E_ENROLL_LIMIT_REACHED: { meaning: 'The enrollment secret already enrolled as many new devices as its maxDevices allows.' },
   E_NOT_FOUND: { meaning: 'The requested resource does not exist.' },
   E_CONFIRMATION_MISMATCH: { meaning: 'A group command was confirmed for a different number of devices than it matches.' },
   E_INTERNAL: { meaning: 'An unexpected server error; the details are in the server log.' },

@@ -18,3 +18,19 @@ export const EnrollResponse = z.strictObject({
   token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a base64url token of 32 bytes'),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+/** Header with the agent's current device token, proving it owns the record it re-enrolls (optional). */
+export const DEVICE_TOKEN_HEADER = 'untether-device-token';
+/** Header with the credential of a pending re-enrollment request, when the agent polls it. */
+export const ENROLLMENT_REQUEST_HEADER = 'untether-enrollment-request';
+
+/**
+ * 202 answer: the hardware UUID is known and the agent could not prove possession of its token, so the request
+ * waits for an admin. `request` is a credential (shown once, stored hashed) the agent polls with.
+ */
+export const EnrollPendingResponse = z.strictObject({
+  status: z.literal('pending'),
+  request: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a base64url credential of 32 bytes'),
+  retryAfterSeconds: z.number().int().min(1).max(86_400),
+});
+export type EnrollPendingResponse = z.infer<typeof EnrollPendingResponse>;

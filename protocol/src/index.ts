@@ -39,5 +39,5 @@ export {
   WelcomeMessage,
   ServerMessage,
 } from './messages.js';
-export { EnrollRequest, EnrollResponse } from './enrollment.js';
+export { DEVICE_TOKEN_HEADER, ENROLLMENT_REQUEST_HEADER, EnrollPendingResponse, EnrollRequest, EnrollResponse } from './enrollment.js';
 export { decodeAgentMessage, decodeServerMessage, summarizeIssues, type DecodeResult } from './parse.js';

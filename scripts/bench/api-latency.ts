@@ -45,7 +45,7 @@ async function runBackend(name: BackendName): Promise<void> {
   const seedSeconds = ((Date.now() - seedStart) / 1000).toFixed(1);
   const server = await startBenchServer(store);
   const token = generateToken();
-  await store.createApiToken({ id: randomUUID(), name: 'bench', tokenHash: hashToken(token), createdBy: 'bench', now: new Date() });
+  await store.createApiToken({ id: randomUUID(), name: 'bench', tokenHash: hashToken(token), createdBy: 'bench', now: new Date(), scope: 'commands', expiresAt: null });
   const someDevice = devices[Math.floor(DEVICES / 2)]!.id;
   const calls: Array<[string, string]> = [
     ['overview', '/api/v1/overview'],

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'winston';
+import { authenticatePrincipal, requireAccess, type Principal } from './api/access.js';
 import { AdminAuth } from './api/admin-auth.js';
 import { HttpError, sendError } from './api/http.js';
 import { buildRoutes, matchRoute } from './api/routes.js';
@@ -61,7 +62,11 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
     const matched = matchRoute(routes, request.method ?? 'GET', url.pathname);
     if (matched === 'not_found') throw new HttpError(404, 'E_NOT_FOUND', 'no such endpoint');
     if (matched === 'method') throw new HttpError(405, 'E_NOT_FOUND', 'method not allowed');
-    const admin = matched.route.access === 'admin' ? await auth.authenticate(request) : undefined;
+    let admin: Principal | undefined;
+    if (matched.route.access !== 'public') {
+      admin = await authenticatePrincipal(request, { auth, store, clock });
+      requireAccess(admin, matched.route.access);
+    }
     await matched.route.handle({ request, response, url, params: matched.params, admin });
   }
 
@@ -82,6 +87,7 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
         logger.info('admin_created', { username: config.initialAdmin.username });
       }
       gateway.start();
+      await gateway.watchDeviceAccess();
       await dispatcher.start();
     },
     async close() {

@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENROLL_REQUEST_FILE_NAME } from '../../agent/src/link/enroll-request-file.js';
 import { DEFAULT_COMMAND_POLICY } from '../../agent/src/link/policy.js';
 import { TOKEN_FILE_NAME, readToken } from '../../agent/src/link/token-file.js';
+import { hashToken } from '../../server/src/auth/secrets.js';
 import type { Store } from '../../server/src/store/store.js';
 import { sampleInventory, sampleStageState } from '../protocol/samples.js';
 import { capturingLogger } from '../server/helpers/logger.js';
@@ -126,6 +128,36 @@ describe('agent link against a real server', () => {
     clone.start();
     await expect.poll(() => readToken(dataDir)?.deviceId, { timeout: 10_000 }).not.toBe(originalId);
     await clone.stop();
+  });
+
+  it('a reinstalled Mac (token lost) waits for approval, keeps polling the same request, then connects', async () => {
+    const device = { hardwareUuid: '22222222-3333-4444-8555-666666666666', serial: 'C02REINST01', hostname: 'mac-reinstall' };
+    const firstDir = tempDataDir();
+    const first = testLink(server.url, server.enrollSecret, { dataDir: firstDir, device });
+    first.start();
+    await expect.poll(() => readToken(firstDir) !== undefined, { timeout: 10_000 }).toBe(true);
+    await first.stop();
+    const deviceId = deviceIdOf(firstDir);
+
+    const reinstalledDir = tempDataDir();
+    const reinstalled = testLink(server.url, server.enrollSecret, { dataDir: reinstalledDir, device });
+    reinstalled.start();
+    await expect.poll(() => existsSync(path.join(reinstalledDir, ENROLL_REQUEST_FILE_NAME)), { timeout: 10_000 }).toBe(true);
+    expect(statSync(path.join(reinstalledDir, ENROLL_REQUEST_FILE_NAME)).mode & 0o077).toBe(0);
+    // Several polls later there is still one request: the agent polls it instead of filing new ones.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const detail = await server.api('GET', `/api/v1/devices/${deviceId}`);
+    expect(detail.body.device.reenrollmentRequests).toHaveLength(1);
+    expect(readToken(reinstalledDir)).toBeUndefined();
+    // The first installation's token still works until approval.
+    expect(await store.findDeviceByTokenHash(hashToken(readToken(firstDir)?.token ?? ''))).toMatchObject({ id: deviceId });
+
+    const requestId = detail.body.device.reenrollmentRequests[0].id as string;
+    expect((await server.api('POST', `/api/v1/devices/${deviceId}/reenrollments/${requestId}/approve`)).status).toBe(200);
+    await expect.poll(() => readToken(reinstalledDir)?.deviceId, { timeout: 10_000 }).toBe(deviceId);
+    await expect.poll(async () => (await server.api('GET', `/api/v1/devices/${deviceId}`)).body.device.online, { timeout: 10_000 }).toBe(true);
+    expect(existsSync(path.join(reinstalledDir, ENROLL_REQUEST_FILE_NAME))).toBe(false);
+    await reinstalled.stop();
   });
 
   it('reports how many events a full queue dropped', async () => {

@@ -61,7 +61,8 @@ describe.each(testBackends())('REST API on %s', (backend) => {
     });
 
     it('creates, lists and revokes API tokens, storing only hashes', async () => {
-      const created = await server.api('POST', '/api/v1/tokens', { name: 'script' });
+      const session = await server.login('admin', 'correct horse battery');
+      const created = await session('POST', '/api/v1/tokens', { name: 'script' });
       expect(created.status).toBe(201);
       const token = created.body.token as string;
       expect((await server.api('GET', '/api/v1/overview', undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
@@ -117,12 +118,12 @@ describe.each(testBackends())('REST API on %s', (backend) => {
 
   describe('bodies and queries', () => {
     it('refuses an oversize body with 413', async () => {
-      const response = await server.api('POST', '/api/v1/tokens', { name: 'x'.repeat(MAX_HTTP_BODY_BYTES + 10) });
+      const response = await server.api('POST', '/api/v1/enrollment-secrets', { name: 'x'.repeat(MAX_HTTP_BODY_BYTES + 10) });
       expect(response.status).toBe(413);
     });
 
     it('refuses a body that is not JSON by content type with 415', async () => {
-      const response = await server.api('POST', '/api/v1/tokens', undefined, { 'content-type': 'text/plain' });
+      const response = await server.api('POST', '/api/v1/enrollment-secrets', undefined, { 'content-type': 'text/plain' });
       expect(response.status).toBe(415);
     });
 

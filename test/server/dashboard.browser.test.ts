@@ -91,7 +91,8 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) && process.env.CI === undefined)('das
     await page.fill('input[name=username]', 'admin');
     await page.fill('input[name=password]', 'wrong');
     await page.click('#login-form button[type=submit]');
-    await expect.poll(() => page.textContent('#login-error')).toContain('Wrong');
+    // scrypt on a loaded machine can take longer than the default poll timeout.
+    await expect.poll(() => page.textContent('#login-error'), { timeout: 10_000 }).toContain('Wrong');
     await page.fill('input[name=password]', 'dashboard-pass');
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('body[data-loaded=true]');
@@ -164,5 +165,47 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) && process.env.CI === undefined)('das
     await expect.poll(() => page.locator('#commands-table tbody tr').count()).toBe(1);
     expect(await page.textContent('#commands-table tbody tr')).toContain('demobilize');
     keep('detail.png', await page.screenshot({ fullPage: true }));
+  });
+
+  it('shows a pending re-enrollment as a badge, approves it, revokes and deletes the device only after confirming', async () => {
+    const device = await server.enroll();
+    await store.saveInventory(device.deviceId, sampleInventory({ hostname: 'mac-approve' }), new Date(), new Date());
+    const unproven = await fetch(`${server.url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.enrollSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ device: { hardwareUuid: device.hardwareUuid, serial: device.serial }, hostname: 'mac-reinstalled', agentVersion: '0.1.0' }),
+    });
+    expect(unproven.status).toBe(202);
+    await page.selectOption('#filters select[name=online]', '');
+    await page.fill('#filters input[name=q]', device.serial);
+    await page.click('#filters button[type=submit]');
+    await expect.poll(() => page.textContent('#device-table tbody')).toContain('approval pending');
+    await page.click(`#device-table tbody tr[data-id="${device.deviceId}"]`);
+    await page.waitForSelector('#reenrollments:not([hidden])');
+    expect(await page.textContent('#reenrollments-table tbody')).toContain('mac-reinstalled');
+
+    await page.click('#reenrollments-table button.approve');
+    await page.waitForSelector('#confirm-dialog[open]');
+    expect(await page.textContent('#confirm-text')).toContain('mac-reinstalled');
+    expect((await store.getDevice(device.deviceId, new Date()))?.reenrollmentRequests[0]?.approvedAt).toBeNull();
+    keep('approve.png', await page.screenshot());
+    await page.click('#confirm-ok');
+    await expect.poll(async () => (await store.getDevice(device.deviceId, new Date()))?.reenrollmentRequests[0]?.approvedAt).not.toBeNull();
+
+    await page.click('#device-revoke');
+    await page.waitForSelector('#confirm-dialog[open]');
+    await page.click('#confirm-cancel');
+    expect((await store.getDevice(device.deviceId, new Date()))?.revokedAt).toBeNull();
+    await page.click('#device-revoke');
+    await page.waitForSelector('#confirm-dialog[open]');
+    await page.click('#confirm-ok');
+    await expect.poll(async () => (await store.getDevice(device.deviceId, new Date()))?.revokedAt).not.toBeNull();
+    await expect.poll(() => page.textContent('#device-table tbody')).toContain('revoked');
+
+    await page.click('#device-delete');
+    await page.waitForSelector('#confirm-dialog[open]');
+    await page.click('#confirm-ok');
+    await expect.poll(async () => store.getDevice(device.deviceId, new Date())).toBeNull();
+    await expect.poll(() => page.isHidden('#detail')).toBe(true);
   });
 });

@@ -34,6 +34,25 @@ describe.skipIf(!postgresAvailable() && process.env.CI === undefined)('several i
     return agent;
   }
 
+  it('closes a revoked device socket held by another instance, and a rotated token socket too', async () => {
+    const device = await serverA.enroll();
+    const agent = await connect(serverB, device);
+    expect((await serverA.api('POST', `/api/v1/devices/${device.deviceId}/revoke`)).status).toBe(200);
+    expect(await agent.closed).toBe(4401);
+
+    const rotated = await serverA.enroll();
+    const old = await connect(serverB, rotated);
+    const again = await fetch(`${serverA.url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serverA.enrollSecret}`, 'content-type': 'application/json', 'untether-device-token': rotated.token },
+      body: JSON.stringify({ device: { hardwareUuid: rotated.hardwareUuid, serial: rotated.serial }, hostname: 'rotated', agentVersion: '0.1.0' }),
+    });
+    expect(again.status).toBe(200);
+    expect(await old.closed).toBe(4401);
+    const fresh = await connect(serverB, { ...rotated, token: ((await again.json()) as { token: string }).token });
+    fresh.close();
+  });
+
   it('delivers a command created on one instance to a device connected to another', async () => {
     const device = await serverA.enroll();
     const agent = await connect(serverB, device);

@@ -6,6 +6,11 @@ import { openTestStore, testBackends } from './helpers/stores.js';
 
 const NOW = new Date('2026-11-01T12:00:00Z');
 
+/** The enrollment fields a plain first enrollment does not use. */
+function noProof(requestHash = `request-${randomUUID()}`) {
+  return { presentedTokenHash: null, pollRequestHash: null, newRequest: { id: randomUUID(), requestHash, remoteAddress: '127.0.0.1' }, maxPendingPerDevice: 5 };
+}
+
 async function enroll(store: Store, secretId: string, index: number, now = NOW): Promise<string> {
   const hardwareUuid = randomUUID().toUpperCase();
   const outcome = await store.enrollDevice({
@@ -17,7 +22,9 @@ async function enroll(store: Store, secretId: string, index: number, now = NOW):
     tokenHash: `hash-${randomUUID()}`,
     secretId,
     now,
+    ...noProof(),
   });
+  if (outcome.kind !== 'enrolled') throw new Error(`enrolling test device: ${outcome.kind}`);
   return outcome.deviceId;
 }
 
@@ -28,7 +35,7 @@ describe.each(testBackends())('store on %s', (backend) => {
   beforeAll(async () => {
     store = await openTestStore(backend);
     secretId = randomUUID();
-    await store.createEnrollmentSecret({ id: secretId, name: 'default', secretHash: 'secret-hash', now: NOW, expiresAt: null });
+    await store.createEnrollmentSecret({ id: secretId, name: 'default', secretHash: 'secret-hash', now: NOW, expiresAt: null, maxDevices: 1000 });
   }, 60_000);
   afterAll(async () => {
     await store?.close();
@@ -36,7 +43,7 @@ describe.each(testBackends())('store on %s', (backend) => {
 
   it('counts uses of a valid enrollment secret and refuses a revoked one', async () => {
     const otherId = randomUUID();
-    await store.createEnrollmentSecret({ id: otherId, name: 'other', secretHash: 'other-hash', now: NOW, expiresAt: new Date('2026-12-01T00:00:00Z') });
+    await store.createEnrollmentSecret({ id: otherId, name: 'other', secretHash: 'other-hash', now: NOW, expiresAt: new Date('2026-12-01T00:00:00Z'), maxDevices: 10 });
     expect(await store.useEnrollmentSecret('other-hash', NOW)).toEqual({ id: otherId });
     expect(await store.useEnrollmentSecret('other-hash', new Date('2026-12-02T00:00:00Z'))).toBeNull();
     expect(await store.revokeEnrollmentSecret(otherId, NOW)).toBe(true);
@@ -46,12 +53,13 @@ describe.each(testBackends())('store on %s', (backend) => {
     expect(listed.find((secret) => secret.id === otherId)).toMatchObject({ uses: 1, revokedAt: NOW.toISOString() });
   });
 
-  it('re-enrolling the same hardware UUID rotates the token instead of duplicating the device', async () => {
+  it('re-enrolling the same hardware UUID with its current token rotates the token instead of duplicating the device', async () => {
     const hardwareUuid = randomUUID().toUpperCase();
     const base = { hardwareUuid, serial: 'C02AAA111', hostname: 'mac-re', agentVersion: '0.1.0', secretId, now: NOW };
-    const first = await store.enrollDevice({ ...base, newDeviceId: randomUUID(), tokenHash: 'token-a' });
-    const second = await store.enrollDevice({ ...base, newDeviceId: randomUUID(), tokenHash: 'token-b', serial: 'C02BBB222' });
-    expect(second).toEqual({ deviceId: first.deviceId, reenrolled: true, serialChanged: true });
+    const first = await store.enrollDevice({ ...base, ...noProof(), newDeviceId: randomUUID(), tokenHash: 'token-a' });
+    if (first.kind !== 'enrolled') throw new Error('first enrollment');
+    const second = await store.enrollDevice({ ...base, ...noProof(), presentedTokenHash: 'token-a', newDeviceId: randomUUID(), tokenHash: 'token-b', serial: 'C02BBB222' });
+    expect(second).toEqual({ kind: 'enrolled', deviceId: first.deviceId, reenrolled: true, serialChanged: true });
     expect(await store.findDeviceByTokenHash('token-a')).toBeNull();
     expect(await store.findDeviceByTokenHash('token-b')).toMatchObject({ id: first.deviceId, hardwareUuid, serial: 'C02BBB222' });
     expect((await store.getDevice(first.deviceId, NOW))?.identityChangedAt).toBe(NOW.toISOString());
@@ -169,10 +177,96 @@ describe.each(testBackends())('store on %s', (backend) => {
     expect(await store.findSession('session-hash', NOW)).toEqual({ username: 'admin' });
     expect(await store.findSession('session-hash', new Date(NOW.getTime() + 2000))).toBeNull();
     const tokenId = randomUUID();
-    await store.createApiToken({ id: tokenId, name: 'ci', tokenHash: 'api-hash', createdBy: 'admin', now: NOW });
-    expect(await store.useApiToken('api-hash', NOW)).toEqual({ name: 'ci' });
+    const expiresAt = new Date(NOW.getTime() + 60_000);
+    await store.createApiToken({ id: tokenId, name: 'ci', tokenHash: 'api-hash', createdBy: 'admin', now: NOW, scope: 'read', expiresAt });
+    expect(await store.useApiToken('api-hash', NOW)).toEqual({ name: 'ci', scope: 'read' });
+    expect(await store.useApiToken('api-hash', expiresAt)).toBeNull();
+    expect((await store.listApiTokens()).find((token) => token.id === tokenId)).toMatchObject({ scope: 'read', expiresAt: expiresAt.toISOString() });
     expect(await store.revokeApiToken(tokenId, NOW)).toBe(true);
     expect(await store.useApiToken('api-hash', NOW)).toBeNull();
+  });
+
+  it('gives a known hardware UUID without proof a pending request, and the token only after approval', async () => {
+    const hardwareUuid = randomUUID().toUpperCase();
+    const base = { hardwareUuid, serial: 'C02PEND01', hostname: 'mac-victim', agentVersion: '0.1.0', secretId, now: NOW };
+    const victim = await store.enrollDevice({ ...base, ...noProof(), newDeviceId: randomUUID(), tokenHash: 'victim-token' });
+    if (victim.kind !== 'enrolled') throw new Error('victim enrollment');
+    const attempt = await store.enrollDevice({ ...base, ...noProof('attacker-request'), hostname: 'evil', newDeviceId: randomUUID(), tokenHash: 'attacker-token' });
+    expect(attempt).toMatchObject({ kind: 'pending', created: true });
+    if (attempt.kind !== 'pending') throw new Error('pending');
+    // Nothing changed for the victim; the attacker's token is not stored.
+    expect(await store.findDeviceByTokenHash('victim-token')).toMatchObject({ id: victim.deviceId });
+    expect(await store.findDeviceByTokenHash('attacker-token')).toBeNull();
+    const detail = await store.getDevice(victim.deviceId, NOW);
+    expect(detail).toMatchObject({ hostname: 'mac-victim', pendingReenrollments: 1 });
+    expect(detail?.reenrollmentRequests).toEqual([expect.objectContaining({ id: attempt.requestId, hostname: 'evil', approvedAt: null })]);
+    // Polling before approval stays pending with the same request.
+    const poll = { ...base, ...noProof(), pollRequestHash: 'attacker-request', newDeviceId: randomUUID(), tokenHash: 'poll-token' };
+    expect(await store.enrollDevice(poll)).toEqual({ kind: 'pending', requestId: attempt.requestId, created: false });
+    expect(await store.findDeviceByTokenHash('poll-token')).toBeNull();
+    // Approval ends the old token at once; the next poll collects a new one.
+    expect(await store.approveReenrollment(victim.deviceId, attempt.requestId, 'admin', NOW)).toBe(true);
+    expect(await store.findDeviceByTokenHash('victim-token')).toBeNull();
+    expect(await store.enrollDevice({ ...poll, tokenHash: 'approved-token' })).toMatchObject({ kind: 'enrolled', deviceId: victim.deviceId, reenrolled: true });
+    expect(await store.findDeviceByTokenHash('approved-token')).toMatchObject({ id: victim.deviceId });
+    expect((await store.getDevice(victim.deviceId, NOW))?.reenrollmentRequests).toEqual([]);
+  });
+
+  it('bounds pending requests per device and deletes a rejected one', async () => {
+    const hardwareUuid = randomUUID().toUpperCase();
+    const base = { hardwareUuid, serial: 'C02PEND02', hostname: 'mac-bounded', agentVersion: '0.1.0', secretId, now: NOW };
+    const device = await store.enrollDevice({ ...base, ...noProof(), newDeviceId: randomUUID(), tokenHash: `t-${randomUUID()}` });
+    if (device.kind !== 'enrolled') throw new Error('enrollment');
+    const requests: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const outcome = await store.enrollDevice({ ...base, ...noProof(), newDeviceId: randomUUID(), tokenHash: `t-${randomUUID()}` });
+      if (outcome.kind === 'pending') requests.push(outcome.requestId);
+    }
+    expect(requests).toHaveLength(5);
+    expect(await store.enrollDevice({ ...base, ...noProof(), newDeviceId: randomUUID(), tokenHash: `t-${randomUUID()}` })).toEqual({ kind: 'too_many_pending' });
+    expect(await store.rejectReenrollment(device.deviceId, requests[0] ?? '')).toBe(true);
+    expect(await store.rejectReenrollment(device.deviceId, requests[0] ?? '')).toBe(false);
+    expect((await store.getDevice(device.deviceId, NOW))?.pendingReenrollments).toBe(4);
+  });
+
+  it('refuses new devices past the secret maxDevices, but not re-enrollments', async () => {
+    const limitedId = randomUUID();
+    await store.createEnrollmentSecret({ id: limitedId, name: 'limited', secretHash: 'limited-hash', now: NOW, expiresAt: null, maxDevices: 1 });
+    const base = { serial: 'C02LIMIT1', hostname: 'mac-limit', agentVersion: '0.1.0', secretId: limitedId, now: NOW };
+    const first = await store.enrollDevice({ ...base, ...noProof(), hardwareUuid: randomUUID(), newDeviceId: randomUUID(), tokenHash: 'limit-token' });
+    expect(first.kind).toBe('enrolled');
+    expect(await store.enrollDevice({ ...base, ...noProof(), hardwareUuid: randomUUID(), newDeviceId: randomUUID(), tokenHash: `t-${randomUUID()}` })).toEqual({
+      kind: 'secret_exhausted',
+    });
+    expect((await store.listEnrollmentSecrets()).find((secret) => secret.id === limitedId)).toMatchObject({ maxDevices: 1, enrolledDevices: 1 });
+  });
+
+  it('revokes a device token (revocation beats an approved request) and deletes a device with its events and commands', async () => {
+    const deviceId = await enroll(store, secretId, 900);
+    const detail = await store.getDevice(deviceId, NOW);
+    const hardwareUuid = detail?.hardwareUuid ?? '';
+    const request = await store.enrollDevice({
+      hardwareUuid, serial: 'X', hostname: 'x', agentVersion: '0.1.0', secretId, now: NOW, ...noProof('revoke-request'), newDeviceId: randomUUID(), tokenHash: 'never',
+    });
+    if (request.kind !== 'pending') throw new Error('pending');
+    expect(await store.approveReenrollment(deviceId, request.requestId, 'admin', NOW)).toBe(true);
+    expect(await store.revokeDevice(deviceId, NOW)).toBe(true);
+    expect((await store.getDevice(deviceId, NOW))?.revokedAt).toBe(NOW.toISOString());
+    const poll = await store.enrollDevice({
+      hardwareUuid, serial: 'X', hostname: 'x', agentVersion: '0.1.0', secretId, now: NOW, ...noProof(), pollRequestHash: 'revoke-request', newDeviceId: randomUUID(), tokenHash: 'after-revoke',
+    });
+    expect(poll).toMatchObject({ kind: 'pending', created: true });
+    expect(await store.findDeviceByTokenHash('after-revoke')).toBeNull();
+
+    await store.insertEvents([{ deviceId, event: sampleEvent(1) }], NOW);
+    await store.createCommands([
+      { id: randomUUID(), deviceId, batchId: randomUUID(), action: { type: 'rescan', params: {} }, issuedAt: NOW, validUntil: new Date(NOW.getTime() + 60_000), createdBy: 'admin' },
+    ]);
+    expect(await store.deleteDevice(deviceId)).toBe(true);
+    expect(await store.getDevice(deviceId, NOW)).toBeNull();
+    expect(await store.listEvents({ deviceId, limit: 10 })).toEqual([]);
+    expect(await store.listCommands({ deviceId, limit: 10 })).toEqual([]);
+    expect(await store.deleteDevice(deviceId)).toBe(false);
   });
 
   it('summarizes the fleet', async () => {

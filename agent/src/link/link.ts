@@ -23,6 +23,7 @@ import {
 } from '../../../protocol/src/index.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { DoneCommands } from './done-commands.js';
+import { clearEnrollRequest, readEnrollRequest, writeEnrollRequest } from './enroll-request-file.js';
 import { enrollDevice } from './enroll.js';
 import { decideCommand, type CommandPolicy } from './policy.js';
 import { DEFAULT_QUEUE_LIMITS, DurableQueue, queuedItemId, type QueueLimits } from './queue.js';
@@ -248,8 +249,9 @@ class WebSocketServerLink implements ServerLink {
       this.#logger.warn('enroll_secret_missing', {});
       return stored?.token;
     }
+    const serverUrl = this.#options.serverUrl;
     const result = await enrollDevice(
-      this.#options.serverUrl,
+      serverUrl,
       secret,
       {
         device: { hardwareUuid: this.#options.device.hardwareUuid, serial: this.#options.device.serial },
@@ -257,12 +259,22 @@ class WebSocketServerLink implements ServerLink {
         agentVersion: this.#options.agentVersion,
       },
       this.#tls,
+      // The current token proves this is the Mac the server knows; a pending request is polled, not filed again.
+      { currentToken: stored?.serverUrl === serverUrl ? stored.token : undefined, pendingRequest: readEnrollRequest(this.#options.dataDir, serverUrl) },
     );
+    if (!result.ok && result.pendingRequest !== undefined) {
+      writeEnrollRequest(this.#options.dataDir, serverUrl, result.pendingRequest);
+      // Keep polling on every retry until an admin approves (or rejects: then the next poll files a new request).
+      this.#forceEnroll = true;
+      this.#logger.warn('enroll_pending', { reason: result.reason });
+      return stored?.token;
+    }
     if (!result.ok) {
       this.#logger.warn('enroll_failed', { reason: result.reason, rejected: result.rejected, why: stored === undefined ? 'no token' : 'token refused' });
       return stored?.token;
     }
     writeToken(this.#options.dataDir, { deviceId: result.deviceId, token: result.token, serverUrl: this.#options.serverUrl });
+    clearEnrollRequest(this.#options.dataDir);
     this.#forceEnroll = false;
     this.#logger.info('enrolled', { deviceId: result.deviceId, why: stored === undefined ? 'no token' : 'token refused' });
     return result.token;

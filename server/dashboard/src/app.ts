@@ -18,6 +18,18 @@ interface DeviceSummary {
   fileVault: string | null;
   bound: boolean | null;
   waitingFor: string | null;
+  revokedAt: string | null;
+  pendingReenrollments: number;
+}
+
+interface ReenrollmentRequest {
+  id: string;
+  serial: string;
+  hostname: string;
+  agentVersion: string;
+  remoteAddress: string | null;
+  requestedAt: string;
+  approvedAt: string | null;
 }
 
 interface InventoryUser {
@@ -31,7 +43,7 @@ interface InventoryUser {
 }
 
 interface DeviceDetail {
-  device: DeviceSummary & { inventory: { users: InventoryUser[] } | null; hardwareUuid: string };
+  device: DeviceSummary & { inventory: { users: InventoryUser[] } | null; hardwareUuid: string; reenrollmentRequests: ReenrollmentRequest[] };
   timeline: Array<{ id: string; time: string; kind: string; user: string | null; stage: string | null; code: string | null; message: string | null }>;
   commands: Array<{ id: string; issuedAt: string; type: string; status: string; result: { code?: string; message?: string } | null }>;
 }
@@ -74,6 +86,34 @@ function formatTime(iso: string | null): string {
 
 function pill(text: string, kind: string): HTMLSpanElement {
   return element('span', text, `pill ${kind}`);
+}
+
+/** The host cell: the name, plus badges when the device's token was revoked or a re-enrollment waits for approval. */
+function hostCell(device: DeviceSummary): HTMLElement {
+  const cell = element('span', device.hostname);
+  if (device.revokedAt !== null) cell.append(pill('revoked', 'revoked'));
+  if (device.pendingReenrollments > 0) cell.append(pill('approval pending', 'pending'));
+  return cell;
+}
+
+/** Ask for confirmation in a dialog; `work` runs only after the admin confirms. */
+function confirmAction(title: string, text: string, okLabel: string, work: () => Promise<void>): void {
+  const dialog = byId<HTMLDialogElement>('confirm-dialog');
+  byId('confirm-title').textContent = title;
+  byId('confirm-text').textContent = text;
+  byId('confirm-error').textContent = '';
+  const ok = byId<HTMLButtonElement>('confirm-ok');
+  ok.textContent = okLabel;
+  ok.onclick = () => {
+    work()
+      .then(() => dialog.close())
+      .catch((error: unknown) => {
+        if (error instanceof Unauthorized) showLogin();
+        else byId('confirm-error').textContent = (error as Error).message;
+      });
+  };
+  byId<HTMLButtonElement>('confirm-cancel').onclick = () => dialog.close();
+  dialog.showModal();
 }
 
 // --- overview and chart ------------------------------------------------------------------------------------------
@@ -165,7 +205,7 @@ async function renderDevices(): Promise<void> {
     const row = element('tr', undefined, 'device');
     row.dataset.id = device.id;
     const cells: Array<string | HTMLElement> = [
-      device.hostname,
+      hostCell(device),
       device.serial,
       device.domain ?? '—',
       device.stage,
@@ -213,8 +253,10 @@ async function renderDetail(): Promise<void> {
     ['FileVault', device.fileVault ?? '—'],
     ['Agent', device.agentVersion],
     ['Last seen', formatTime(device.lastSeenAt)],
+    ['Token', device.revokedAt === null ? 'active' : `revoked ${formatTime(device.revokedAt)}`],
   ];
   byId('detail-facts').replaceChildren(...facts.flatMap(([term, value]) => [element('dt', term), element('dd', value)]));
+  renderReenrollments(device.id, device.reenrollmentRequests);
   const yesNo = (value: boolean | null): string => (value === null ? '?' : value ? 'yes' : 'no');
   byId('accounts-table')
     .querySelector('tbody')
@@ -251,6 +293,71 @@ async function renderDetail(): Promise<void> {
       return item;
     }),
   );
+}
+
+function renderReenrollments(deviceId: string, requests: ReenrollmentRequest[]): void {
+  byId('reenrollments').hidden = requests.length === 0;
+  byId('reenrollments-table')
+    .querySelector('tbody')
+    ?.replaceChildren(
+      ...requests.map((request) => {
+        const row = element('tr');
+        row.dataset.requestId = request.id;
+        for (const value of [formatTime(request.requestedAt), request.hostname, request.serial, request.agentVersion, request.remoteAddress ?? '—']) row.append(element('td', value));
+        const status = element('td');
+        status.append(request.approvedAt === null ? pill('pending', 'waiting') : pill(`approved ${formatTime(request.approvedAt)}, waiting for the Mac`, 'done'));
+        const actions = element('td');
+        if (request.approvedAt === null) {
+          const approve = element('button', 'Approve…', 'approve');
+          approve.type = 'button';
+          approve.addEventListener('click', () =>
+            confirmAction(
+              'Approve re-enrollment',
+              `Give "${request.hostname}" (serial ${request.serial}) this device's identity? Its current token stops working now; other requests are dropped.`,
+              'Approve',
+              async () => {
+                await api(`/api/v1/devices/${deviceId}/reenrollments/${request.id}/approve`, { method: 'POST' });
+                await refresh();
+              },
+            ),
+          );
+          actions.append(approve);
+        }
+        const reject = element('button', 'Reject…', 'reject');
+        reject.type = 'button';
+        reject.addEventListener('click', () =>
+          confirmAction('Reject re-enrollment', `Delete the request from "${request.hostname}"?`, 'Reject', async () => {
+            await api(`/api/v1/devices/${deviceId}/reenrollments/${request.id}`, { method: 'DELETE' });
+            await refresh();
+          }),
+        );
+        actions.append(reject);
+        row.append(status, actions);
+        return row;
+      }),
+    );
+}
+
+function revokeDevice(): void {
+  const deviceId = state.detailId;
+  if (deviceId === undefined) return;
+  const name = byId('detail-title').textContent ?? 'this device';
+  confirmAction('Revoke device token', `Revoke the token of "${name}"? It is disconnected now and cannot reconnect until you approve a re-enrollment.`, 'Revoke', async () => {
+    await api(`/api/v1/devices/${deviceId}/revoke`, { method: 'POST' });
+    await refresh();
+  });
+}
+
+function deleteDevice(): void {
+  const deviceId = state.detailId;
+  if (deviceId === undefined) return;
+  const name = byId('detail-title').textContent ?? 'this device';
+  confirmAction('Delete device', `Delete "${name}" with its events and commands? This cannot be undone; the Mac can only come back by enrolling as a new device.`, 'Delete', async () => {
+    await api(`/api/v1/devices/${deviceId}`, { method: 'DELETE' });
+    state.detailId = undefined;
+    byId('detail').hidden = true;
+    await refresh();
+  });
 }
 
 // --- commands ----------------------------------------------------------------------------------------------------
@@ -422,6 +529,8 @@ function wire(): void {
     state.detailId = undefined;
     byId('detail').hidden = true;
   });
+  byId('device-revoke').addEventListener('click', revokeDevice);
+  byId('device-delete').addEventListener('click', deleteDevice);
   byId('device-command').addEventListener('click', () => {
     if (state.detailId !== undefined) openCommandDialog({ deviceId: state.detailId, label: byId('detail-title').textContent ?? 'this device' });
   });

@@ -2,13 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
-import { EnrollRequest } from '../../../protocol/src/index.js';
-import { bearerToken, generateToken, hashToken } from '../auth/secrets.js';
-import { FailureThrottle } from '../auth/throttle.js';
+import { generateToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
 import type { DeviceFilter, Store } from '../store/store.js';
-import type { AdminAuth, AdminPrincipal } from './admin-auth.js';
+import type { RouteAccess, Principal } from './access.js';
+import type { AdminAuth } from './admin-auth.js';
+import { enrollHandler } from './enroll.js';
 import { writeDevicesCsv } from './csv.js';
 import { HttpError, parseQuery, readJsonBody, sendJson } from './http.js';
 import {
@@ -29,14 +29,14 @@ export interface RouteContext {
   response: ServerResponse;
   url: URL;
   params: Record<string, string>;
-  admin: AdminPrincipal | undefined;
+  admin: Principal | undefined;
 }
 
 interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   pattern: RegExp;
-  /** `admin` routes need a session or API token; `public` routes authenticate themselves or need nothing. */
-  access: 'admin' | 'public';
+  /** `public` routes authenticate themselves or need nothing; others need a token of that scope, or a session. */
+  access: RouteAccess;
   handle(context: RouteContext): Promise<void>;
 }
 
@@ -58,8 +58,7 @@ function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
 /** Build the route table. */
 export function buildRoutes(deps: ApiDependencies): Route[] {
   const { store, clock, logger, config, auth } = deps;
-  // 20 refused enrollment secrets from one address in 10 minutes block that address for the rest of the window.
-  const enrollFailures = new FailureThrottle(20, 10 * 60_000);
+  const enroll = enrollHandler({ store, clock, logger });
 
   async function resolveTarget(target: z.infer<typeof CommandPreviewBody>['target']): Promise<string[]> {
     if ('deviceId' in target) {
@@ -77,56 +76,25 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       access: 'public',
       handle: async ({ response }) => sendJson(response, 200, { ok: true, store: store.kind }),
     },
-    {
-      method: 'POST',
-      pattern: /^\/api\/v1\/enroll$/,
-      access: 'public',
-      handle: async ({ request, response }) => {
-        const secret = bearerToken(request.headers.authorization);
-        if (secret === undefined) throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'send the enrollment secret as a Bearer credential');
-        const address = request.socket.remoteAddress ?? 'unknown';
-        const now = clock.now();
-        if (enrollFailures.isBlocked(address, now.getTime())) throw new HttpError(429, 'E_RATE_LIMITED', 'too many refused enrollments from this address');
-        const body = await readJsonBody(request, EnrollRequest);
-        const valid = await store.useEnrollmentSecret(hashToken(secret), now);
-        if (valid === null) {
-          enrollFailures.fail(address, now.getTime());
-          logger.warn('enroll_refused', { reason: 'invalid secret', remote: address });
-          throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'unknown, revoked or expired enrollment secret');
-        }
-        const token = generateToken();
-        const outcome = await store.enrollDevice({
-          newDeviceId: randomUUID(),
-          hardwareUuid: body.device.hardwareUuid,
-          serial: body.device.serial,
-          hostname: body.hostname,
-          agentVersion: body.agentVersion,
-          tokenHash: hashToken(token),
-          secretId: valid.id,
-          now,
-        });
-        logger.info('device_enrolled', { deviceId: outcome.deviceId, reenrolled: outcome.reenrolled, serialChanged: outcome.serialChanged });
-        sendJson(response, 200, { deviceId: outcome.deviceId, token });
-      },
-    },
+    { method: 'POST', pattern: /^\/api\/v1\/enroll$/, access: 'public', handle: async ({ request, response }) => enroll(request, response) },
     { method: 'POST', pattern: /^\/api\/v1\/login$/, access: 'public', handle: async ({ request, response }) => auth.login(request, response) },
     { method: 'POST', pattern: /^\/api\/v1\/logout$/, access: 'public', handle: async ({ request, response }) => auth.logout(request, response) },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/me$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, admin }) => sendJson(response, 200, { name: admin?.name, via: admin?.via }),
     },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/overview$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response }) => sendJson(response, 200, await store.overview(clock.now())),
     },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/progress$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, url }) => {
         const { days } = parseQuery(url, ProgressQuery);
         sendJson(response, 200, { points: await store.progress(new Date(clock.now().getTime() - days * 86_400_000)) });
@@ -135,7 +103,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/devices$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, url }) => {
         const query = parseQuery(url, DeviceListQuery);
         sendJson(response, 200, await store.listDevices(toFilter(query), { limit: query.limit, offset: query.offset }, clock.now()));
@@ -144,7 +112,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/devices\.csv$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, url }) => {
         const query = parseQuery(url, DeviceListQuery);
         await writeDevicesCsv(response, store, toFilter(query), clock.now());
@@ -153,7 +121,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/devices/${UUID}$`),
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, params }) => {
         const device = await store.getDevice(params.id ?? '', clock.now());
         if (device === null) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
@@ -165,9 +133,61 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       },
     },
     {
+      method: 'POST',
+      pattern: new RegExp(`^/api/v1/devices/${UUID}/revoke$`),
+      access: 'admin',
+      handle: async ({ response, params, admin }) => {
+        const deviceId = params.id ?? '';
+        if (!(await store.revokeDevice(deviceId, clock.now()))) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
+        await store.notifyDeviceAccess([deviceId]);
+        logger.warn('device_revoked', { deviceId, admin: admin?.name });
+        sendJson(response, 200, { revoked: true });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/devices/${UUID}$`),
+      access: 'admin',
+      handle: async ({ response, params, admin }) => {
+        const deviceId = params.id ?? '';
+        if (!(await store.deleteDevice(deviceId))) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
+        await store.notifyDeviceAccess([deviceId]);
+        logger.warn('device_deleted', { deviceId, admin: admin?.name });
+        sendJson(response, 200, { deleted: true });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/v1/devices/${UUID}/reenrollments/${UUID}/approve$`),
+      access: 'admin',
+      handle: async ({ response, params, admin }) => {
+        const deviceId = params.id ?? '';
+        const requestId = params.requestId ?? '';
+        if (!(await store.approveReenrollment(deviceId, requestId, admin?.name ?? 'unknown', clock.now()))) {
+          throw new HttpError(404, 'E_NOT_FOUND', 'no such pending re-enrollment for this device');
+        }
+        // The old token stopped working: close its socket on every instance.
+        await store.notifyDeviceAccess([deviceId]);
+        logger.warn('reenrollment_approved', { deviceId, requestId, admin: admin?.name });
+        sendJson(response, 200, { approved: true });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/devices/${UUID}/reenrollments/${UUID}$`),
+      access: 'admin',
+      handle: async ({ response, params, admin }) => {
+        const deviceId = params.id ?? '';
+        const requestId = params.requestId ?? '';
+        if (!(await store.rejectReenrollment(deviceId, requestId))) throw new HttpError(404, 'E_NOT_FOUND', 'no such re-enrollment for this device');
+        logger.info('reenrollment_rejected', { deviceId, requestId, admin: admin?.name });
+        sendJson(response, 200, { rejected: true });
+      },
+    },
+    {
       method: 'GET',
       pattern: /^\/api\/v1\/events$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, url }) => {
         const query = parseQuery(url, EventListQuery);
         const before = query.before === undefined ? undefined : new Date(query.before);
@@ -177,7 +197,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/v1\/commands$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ response, url }) => {
         const query = parseQuery(url, CommandListQuery);
         sendJson(response, 200, { commands: await store.listCommands(query) });
@@ -186,7 +206,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'POST',
       pattern: /^\/api\/v1\/commands\/preview$/,
-      access: 'admin',
+      access: 'read',
       handle: async ({ request, response }) => {
         const body = await readJsonBody(request, CommandPreviewBody);
         const ids = await resolveTarget(body.target);
@@ -196,7 +216,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'POST',
       pattern: /^\/api\/v1\/commands$/,
-      access: 'admin',
+      access: 'commands',
       handle: async ({ request, response, admin }) => {
         const body = await readJsonBody(request, CreateCommandBody);
         const deviceIds = await resolveTarget(body.target);
@@ -237,9 +257,9 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const id = randomUUID();
         const secret = generateToken();
         const expiresAt = body.expiresInDays === undefined ? null : new Date(now.getTime() + body.expiresInDays * 86_400_000);
-        await store.createEnrollmentSecret({ id, name: body.name, secretHash: hashToken(secret), now, expiresAt });
-        logger.info('enrollment_secret_created', { id, admin: admin?.name });
-        sendJson(response, 201, { id, name: body.name, secret, expiresAt: expiresAt?.toISOString() ?? null });
+        await store.createEnrollmentSecret({ id, name: body.name, secretHash: hashToken(secret), now, expiresAt, maxDevices: body.maxDevices });
+        logger.info('enrollment_secret_created', { id, maxDevices: body.maxDevices, admin: admin?.name });
+        sendJson(response, 201, { id, name: body.name, secret, expiresAt: expiresAt?.toISOString() ?? null, maxDevices: body.maxDevices });
       },
     },
     {
@@ -260,14 +280,16 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
     {
       method: 'POST',
       pattern: /^\/api\/v1\/tokens$/,
-      access: 'admin',
+      access: 'session',
       handle: async ({ request, response, admin }) => {
         const body = await readJsonBody(request, CreateTokenBody);
         const id = randomUUID();
         const token = generateToken();
-        await store.createApiToken({ id, name: body.name, tokenHash: hashToken(token), createdBy: admin?.name ?? 'unknown', now: clock.now() });
-        logger.info('api_token_created', { id, admin: admin?.name });
-        sendJson(response, 201, { id, name: body.name, token });
+        const now = clock.now();
+        const expiresAt = new Date(now.getTime() + body.expiresInDays * 86_400_000);
+        await store.createApiToken({ id, name: body.name, tokenHash: hashToken(token), createdBy: admin?.name ?? 'unknown', now, scope: body.scope, expiresAt });
+        logger.info('api_token_created', { id, scope: body.scope, expiresAt: expiresAt.toISOString(), admin: admin?.name });
+        sendJson(response, 201, { id, name: body.name, token, scope: body.scope, expiresAt: expiresAt.toISOString() });
       },
     },
     {
@@ -290,7 +312,10 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
     if (match === null) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    return { route, params: match[1] === undefined ? {} : { id: match[1] } };
+    const params: Record<string, string> = {};
+    if (match[1] !== undefined) params.id = match[1];
+    if (match[2] !== undefined) params.requestId = match[2];
+    return { route, params };
   }
   return pathMatched ? 'method' : 'not_found';
 }

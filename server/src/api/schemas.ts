@@ -54,9 +54,18 @@ export const CreateCommandBody = z.strictObject({
   confirmCount: z.number().int().min(1),
 });
 
+/** New devices one enrollment secret may enroll unless the admin says otherwise. */
+export const DEFAULT_SECRET_MAX_DEVICES = 1000;
+
 export const CreateSecretBody = z.strictObject({
   name: z.string().min(1).max(128),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
+  maxDevices: z.number().int().min(1).max(1_000_000).default(DEFAULT_SECRET_MAX_DEVICES),
 });
 
-export const CreateTokenBody = z.strictObject({ name: z.string().min(1).max(128) });
+/** API tokens always expire; 90 days unless the admin says otherwise, at most a year. */
+export const CreateTokenBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  scope: z.enum(['read', 'commands', 'admin']).default('read'),
+  expiresInDays: z.number().int().min(1).max(365).default(90),
+});

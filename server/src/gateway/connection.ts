@@ -10,6 +10,8 @@ export type CloseReason = keyof typeof CLOSE_CODES;
 export class DeviceConnection {
   readonly deviceId: string;
   readonly hardwareUuid: string;
+  /** Hash of the token this socket authenticated with: rechecked when the device's access changes. */
+  readonly tokenHash: string;
   readonly #socket: WebSocket;
   readonly #logger: Logger;
   readonly #maxBufferedBytes: number;
@@ -24,10 +26,11 @@ export class DeviceConnection {
   /** Command ids already sent on this socket, so sweeps do not resend them. */
   readonly sentCommandIds = new Set<string>();
 
-  constructor(socket: WebSocket, device: { id: string; hardwareUuid: string }, logger: Logger, maxBufferedBytes: number) {
+  constructor(socket: WebSocket, device: { id: string; hardwareUuid: string; tokenHash: string }, logger: Logger, maxBufferedBytes: number) {
     this.#socket = socket;
     this.deviceId = device.id;
     this.hardwareUuid = device.hardwareUuid;
+    this.tokenHash = device.tokenHash;
     this.#logger = logger;
     this.#maxBufferedBytes = maxBufferedBytes;
   }

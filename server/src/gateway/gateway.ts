@@ -14,7 +14,7 @@ import {
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
-import type { Store } from '../store/store.js';
+import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';
 
@@ -45,9 +45,17 @@ export class Gateway {
   readonly #all = new Set<DeviceConnection>();
   #touched = new Set<string>();
   #pendingUpgrades = 0;
+  /**
+   * Access notices received, and the count at which each device (or '*') last had one, while upgrades are in flight:
+   * an upgrade whose token lookup overlapped a notice for its device looks again, so a revocation cannot slip in
+   * between the lookup and the accept (the recheck only sees sockets already accepted).
+   */
+  #accessNotices = 0;
+  readonly #accessChangedAt = new Map<string, number>();
   #pingTimer: NodeJS.Timeout | undefined;
   #touchTimer: NodeJS.Timeout | undefined;
   #listener: GatewayEvents | undefined;
+  #unlistenAccess: (() => Promise<void>) | undefined;
   #stopping = false;
 
   constructor(options: { store: Store; clock: Clock; logger: Logger; config: ServerConfig }) {
@@ -80,6 +88,52 @@ export class Gateway {
     this.#touchTimer = setInterval(() => void this.#flushTouches(), this.#config.touchFlushMs);
   }
 
+  /**
+   * Close, on this instance, every socket whose token is no longer valid when an instance announces that devices'
+   * tokens changed (revocation, deletion, approved re-enrollment, rotation).
+   */
+  async watchDeviceAccess(): Promise<void> {
+    this.#unlistenAccess = await this.#store.onDeviceAccessNotice((deviceIds) => {
+      this.#noteAccessChange(deviceIds);
+      void this.#recheckAccess(deviceIds);
+    });
+  }
+
+  #noteAccessChange(deviceIds: readonly string[]): void {
+    this.#accessNotices += 1;
+    if (this.#pendingUpgrades === 0) {
+      this.#accessChangedAt.clear();
+      return;
+    }
+    for (const id of deviceIds) this.#accessChangedAt.set(id, this.#accessNotices);
+  }
+
+  /** The device of a token hash, looked up again when an access notice for it arrived during the lookup. */
+  async #deviceOfToken(tokenHash: string): Promise<DeviceIdentityRecord | null> {
+    const noticesBefore = this.#accessNotices;
+    const device = await this.#store.findDeviceByTokenHash(tokenHash);
+    if (device === null) return null;
+    const changedAt = Math.max(this.#accessChangedAt.get(device.id) ?? -1, this.#accessChangedAt.get('*') ?? -1);
+    return changedAt > noticesBefore ? this.#store.findDeviceByTokenHash(tokenHash) : device;
+  }
+
+  async #recheckAccess(deviceIds: readonly string[]): Promise<void> {
+    const wanted = new Set(deviceIds);
+    const affected = [...this.#all].filter((connection) => wanted.has('*') || wanted.has(connection.deviceId));
+    for (const connection of affected) {
+      try {
+        const device = await this.#store.findDeviceByTokenHash(connection.tokenHash);
+        if (device?.id === connection.deviceId) continue;
+        this.#logger.warn('device_access_ended', { deviceId: connection.deviceId });
+        connection.close('UNAUTHENTICATED', 'the device token was revoked or replaced');
+      } catch (error) {
+        // Fail closed: a socket whose token cannot be rechecked is dropped; the agent reconnects and is checked anew.
+        this.#logger.error('access_recheck_failed', { deviceId: connection.deviceId, error: (error as Error).message });
+        connection.close('UNAUTHENTICATED', 'the device token could not be rechecked');
+      }
+    }
+  }
+
   /** The ready connection of a device on this instance. */
   connectionFor(deviceId: string): DeviceConnection | undefined {
     return this.#ready.get(deviceId);
@@ -110,15 +164,15 @@ export class Gateway {
     if (token === undefined) return rejectUpgrade(socket, 401, 'E_UNAUTHENTICATED');
     if (this.#pendingUpgrades >= MAX_PENDING_UPGRADES) return rejectUpgrade(socket, 503, 'E_SHUTTING_DOWN');
     this.#pendingUpgrades += 1;
-    this.#store
-      .findDeviceByTokenHash(hashToken(token))
+    const tokenHash = hashToken(token);
+    this.#deviceOfToken(tokenHash)
       .then((device) => {
         if (device === null) {
           this.#logger.info('upgrade_refused', { reason: 'unknown token', remote: request.socket.remoteAddress });
           return rejectUpgrade(socket, 401, 'E_UNAUTHENTICATED');
         }
         if (socket.destroyed) return undefined;
-        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, device));
+        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, { ...device, tokenHash }));
         return undefined;
       })
       .catch((error: unknown) => {
@@ -130,7 +184,7 @@ export class Gateway {
       });
   }
 
-  #accept(ws: WebSocket, device: { id: string; hardwareUuid: string }): void {
+  #accept(ws: WebSocket, device: { id: string; hardwareUuid: string; tokenHash: string }): void {
     const connection = new DeviceConnection(ws, device, this.#logger, this.#config.maxBufferedBytes);
     this.#all.add(connection);
     let chain: Promise<void> = Promise.resolve();
@@ -275,6 +329,8 @@ export class Gateway {
     this.#stopping = true;
     clearInterval(this.#pingTimer);
     clearInterval(this.#touchTimer);
+    await this.#unlistenAccess?.();
+    this.#unlistenAccess = undefined;
     for (const connection of this.#all) connection.close('SHUTTING_DOWN', 'server stopping');
     await this.ingest.flush();
     await this.#flushTouches();

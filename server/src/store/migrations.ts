@@ -130,6 +130,38 @@ create table api_tokens (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'device revocation, re-enrollment approval, secret limits, API token scopes',
+    sql: `
+alter table devices alter column token_hash drop not null;
+alter table devices add column revoked_at timestamptz;
+
+alter table enrollment_secrets add column max_devices integer not null default 1000;
+alter table enrollment_secrets add column enrolled_devices integer not null default 0;
+update enrollment_secrets s set enrolled_devices = (select count(*) from devices d where d.enrollment_secret_id = s.id);
+
+create table device_reenrollments (
+  id uuid primary key,
+  device_id uuid not null references devices(id) on delete cascade,
+  request_hash text not null unique,
+  serial text not null,
+  hostname text not null,
+  agent_version text not null,
+  secret_id uuid references enrollment_secrets(id),
+  remote_address text,
+  requested_at timestamptz not null,
+  approved_at timestamptz,
+  approved_by text
+);
+create index device_reenrollments_device on device_reenrollments (device_id);
+
+-- Tokens made before scopes could do everything but create tokens; they keep that ('admin').
+alter table api_tokens add column scope text not null default 'admin';
+alter table api_tokens alter column scope drop default;
+alter table api_tokens add column expires_at timestamptz;
+`,
+  },
 ];
 
 /** Apply every migration not yet applied, under an advisory lock; returns the versions applied now. */

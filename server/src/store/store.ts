@@ -21,6 +21,10 @@ export interface DeviceSummary {
   online: boolean;
   lastSeenAt: string | null;
   enrolledAt: string;
+  /** Set when an admin revoked the device's token; it cannot connect until a re-enrollment is approved. */
+  revokedAt: string | null;
+  /** Re-enrollments of this hardware UUID waiting for an admin's approval. */
+  pendingReenrollments: number;
 }
 
 /** Where a device's migration stands, derived from its stage state. */
@@ -34,6 +38,20 @@ export interface DeviceDetail extends DeviceSummary {
   inventoryAt: string | null;
   stageState: StageState | null;
   identityChangedAt: string | null;
+  reenrollmentRequests: ReenrollmentRequest[];
+}
+
+/** A re-enrollment of a known hardware UUID by someone who could not prove possession of its token. */
+export interface ReenrollmentRequest {
+  id: string;
+  serial: string;
+  hostname: string;
+  agentVersion: string;
+  remoteAddress: string | null;
+  requestedAt: string;
+  /** Approved requests wait for the agent's next poll to collect the new token. */
+  approvedAt: string | null;
+  approvedBy: string | null;
 }
 
 /** What enrolling a device records. */
@@ -43,9 +61,18 @@ export interface EnrollDeviceInput {
   serial: string;
   hostname: string;
   agentVersion: string;
+  /** Hash of the token to issue if enrollment completes now. */
   tokenHash: string;
   secretId: string;
   now: Date;
+  /** Hash of the device token the agent presented (Untether-Device-Token), proving it owns the record. */
+  presentedTokenHash: string | null;
+  /** Hash of the re-enrollment request credential the agent polls with (Untether-Enrollment-Request). */
+  pollRequestHash: string | null;
+  /** The request to record if this is an unproven re-enrollment. */
+  newRequest: { id: string; requestHash: string; remoteAddress: string | null };
+  /** Most unapproved requests one device may have at once. */
+  maxPendingPerDevice: number;
 }
 
 /** Filters for device lists, the CSV export and group commands. Undefined fields do not filter. */
@@ -132,7 +159,14 @@ export interface EnrollmentSecretRecord {
   expiresAt: string | null;
   revokedAt: string | null;
   uses: number;
+  /** Most new devices this secret may enroll. */
+  maxDevices: number;
+  /** New devices it enrolled so far (re-enrollments do not count). */
+  enrolledDevices: number;
 }
+
+/** What an API token may do: `read` only reads, `commands` also sends commands, `admin` also manages devices and secrets. */
+export type ApiTokenScope = 'read' | 'commands' | 'admin';
 
 export interface ApiTokenRecord {
   id: string;
@@ -141,16 +175,26 @@ export interface ApiTokenRecord {
   createdBy: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  scope: ApiTokenScope;
+  expiresAt: string | null;
 }
 
 /** What enrollment did. */
-export interface EnrollOutcome {
-  deviceId: string;
-  /** The hardware UUID was known: its token was rotated instead of creating a duplicate record. */
-  reenrolled: boolean;
-  /** A known hardware UUID came back with another serial (logic board swap or clone). */
-  serialChanged: boolean;
-}
+export type EnrollOutcome =
+  | {
+      kind: 'enrolled';
+      deviceId: string;
+      /** The hardware UUID was known: its token was rotated instead of creating a duplicate record. */
+      reenrolled: boolean;
+      /** A known hardware UUID came back with another serial (logic board swap or clone). */
+      serialChanged: boolean;
+    }
+  /** A known hardware UUID without proof: no token; `requestId` waits for an admin (a new request or the polled one). */
+  | { kind: 'pending'; requestId: string; created: boolean }
+  /** The secret enrolled its maxDevices new devices already. */
+  | { kind: 'secret_exhausted' }
+  /** The device has maxPendingPerDevice unapproved requests already. */
+  | { kind: 'too_many_pending' };
 
 /** A device authenticated by its token. */
 export interface DeviceIdentityRecord {
@@ -174,15 +218,29 @@ export interface NewCommand {
 export interface Store {
   readonly kind: 'pglite' | 'postgres';
 
-  createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null }): Promise<void>;
+  createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null; maxDevices: number }): Promise<void>;
   listEnrollmentSecrets(): Promise<EnrollmentSecretRecord[]>;
   revokeEnrollmentSecret(id: string, now: Date): Promise<boolean>;
   /** Count a use of a valid (not revoked, not expired) secret; null when it is not valid. */
   useEnrollmentSecret(secretHash: string, now: Date): Promise<{ id: string } | null>;
 
-  /** Create the device, or rotate the token of the device with the same hardware UUID. */
+  /**
+   * Create the device (within the secret's limit); rotate the token of a known hardware UUID when the agent proved
+   * possession of its current token or polls an approved request; otherwise record (or keep) a pending request.
+   */
   enrollDevice(input: EnrollDeviceInput): Promise<EnrollOutcome>;
   findDeviceByTokenHash(tokenHash: string): Promise<DeviceIdentityRecord | null>;
+  /** Invalidate the device's token (it stays listed, marked revoked); false when there is no such device. */
+  revokeDevice(deviceId: string, now: Date): Promise<boolean>;
+  /** Delete the device with its events, commands and requests; false when there is no such device. */
+  deleteDevice(deviceId: string): Promise<boolean>;
+  /** Approve a pending request: the old token stops working now, the request's agent collects a new one on its next poll. */
+  approveReenrollment(deviceId: string, requestId: string, admin: string, now: Date): Promise<boolean>;
+  /** Delete a request (pending or approved but not collected). */
+  rejectReenrollment(deviceId: string, requestId: string): Promise<boolean>;
+  /** Tell every instance that these devices' tokens changed: sockets whose token is no longer valid are closed. */
+  notifyDeviceAccess(deviceIds: readonly string[]): Promise<void>;
+  onDeviceAccessNotice(handler: (deviceIds: string[]) => void): Promise<() => Promise<void>>;
   recordConnect(deviceId: string, input: { agentVersion: string; protocolVersion: number; capabilities: string[]; instanceId: string; now: Date }): Promise<void>;
   /** Mark disconnected, unless another instance has taken the device over since. */
   recordDisconnect(deviceId: string, instanceId: string, now: Date): Promise<void>;
@@ -224,9 +282,9 @@ export interface Store {
   createSession(tokenHash: string, username: string, now: Date, expiresAt: Date): Promise<void>;
   findSession(tokenHash: string, now: Date): Promise<{ username: string } | null>;
   deleteSession(tokenHash: string): Promise<void>;
-  createApiToken(input: { id: string; name: string; tokenHash: string; createdBy: string; now: Date }): Promise<void>;
-  /** The token's name when it is valid; records the use. */
-  useApiToken(tokenHash: string, now: Date): Promise<{ name: string } | null>;
+  createApiToken(input: { id: string; name: string; tokenHash: string; createdBy: string; now: Date; scope: ApiTokenScope; expiresAt: Date | null }): Promise<void>;
+  /** The token's name and scope when it is valid (not revoked, not expired); records the use. */
+  useApiToken(tokenHash: string, now: Date): Promise<{ name: string; scope: ApiTokenScope } | null>;
   listApiTokens(): Promise<ApiTokenRecord[]>;
   revokeApiToken(id: string, now: Date): Promise<boolean>;
 

@@ -12,6 +12,8 @@ import type { Store } from '../../../server/src/store/store.js';
 import { silentLogger } from './logger.js';
 import type winston from 'winston';
 
+export type ApiCall = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; headers: Headers }>;
+
 export interface TestServer {
   app: UntetherServer;
   store: Store;
@@ -19,7 +21,10 @@ export interface TestServer {
   wsUrl: string;
   apiToken: string;
   enrollSecret: string;
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Call the API with the test's admin-scope API token. */
+  api: ApiCall;
+  /** Log in as an admin and get an API caller using that session (no API token). */
+  login(username: string, password: string): Promise<ApiCall>;
   enroll(hardwareUuid?: string, serial?: string): Promise<{ deviceId: string; token: string; hardwareUuid: string; serial: string }>;
   close(): Promise<void>;
 }
@@ -38,14 +43,14 @@ export async function startTestServer(
   const scheme = config.tls === undefined ? 'http' : 'https';
   const url = `${scheme}://127.0.0.1:${port}`;
   const apiToken = generateToken();
-  await store.createApiToken({ id: randomUUID(), name: 'test', tokenHash: hashToken(apiToken), createdBy: 'test', now: new Date() });
+  await store.createApiToken({ id: randomUUID(), name: 'test', tokenHash: hashToken(apiToken), createdBy: 'test', now: new Date(), scope: 'admin', expiresAt: null });
   const enrollSecret = generateToken();
-  await store.createEnrollmentSecret({ id: randomUUID(), name: 'test', secretHash: hashToken(enrollSecret), now: new Date(), expiresAt: null });
+  await store.createEnrollmentSecret({ id: randomUUID(), name: 'test', secretHash: hashToken(enrollSecret), now: new Date(), expiresAt: null, maxDevices: 100_000 });
 
-  const api: TestServer['api'] = async (method, path, body, headers = {}) => {
+  const caller = (credential: Record<string, string>): ApiCall => async (method, path, body, headers = {}) => {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...credential, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -57,6 +62,7 @@ export async function startTestServer(
     }
     return { status: response.status, body: parsed, headers: response.headers };
   };
+  const api = caller({ authorization: `Bearer ${apiToken}` });
 
   return {
     app,
@@ -66,6 +72,15 @@ export async function startTestServer(
     apiToken,
     enrollSecret,
     api,
+    async login(username, password) {
+      const response = await fetch(`${url}/api/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      if (response.status !== 200) throw new Error(`logging in as ${username}: HTTP ${response.status}`);
+      return caller({ cookie: (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '' });
+    },
     async enroll(hardwareUuid = randomUUID().toUpperCase(), serial = `SER${randomUUID().slice(0, 8).toUpperCase()}`) {
       const response = await fetch(`${url}/api/v1/enroll`, {
         method: 'POST',

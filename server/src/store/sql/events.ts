@@ -1,0 +1,79 @@
+// Event SQL: idempotent batch insert and listing.
+import type { AgentEvent } from '../../../../protocol/src/index.js';
+import type { SqlDriver } from '../driver.js';
+import type { Store, StoredEvent } from '../store.js';
+import { isoRequired, type Row } from './rows.js';
+
+/** The event part of the Store. */
+export type EventQueries = Pick<Store, 'insertEvents' | 'listEvents'>;
+
+/** Event queries over `db`. */
+export function eventQueries(db: SqlDriver): EventQueries {
+  return {
+    async insertEvents(batch: ReadonlyArray<{ deviceId: string; event: AgentEvent }>, receivedAt: Date): Promise<{ inserted: number }> {
+      if (batch.length === 0) return { inserted: 0 };
+      const records = batch.map(({ deviceId, event }) => ({
+        event_id: event.id,
+        device_id: deviceId,
+        seq: event.seq,
+        time: event.time,
+        kind: event.kind,
+        user_name: event.user ?? null,
+        stage: event.stage ?? null,
+        code: event.code ?? null,
+        message: event.message ?? null,
+        detail: event.detail ?? null,
+      }));
+      const rows = await db.query<Row>(
+        `with inserted as (
+           insert into events (event_id, device_id, seq, time, received_at, kind, user_name, stage, code, message, detail)
+           select e.event_id, e.device_id, e.seq, e.time, $2, e.kind, e.user_name, e.stage, e.code, e.message, e.detail
+           from jsonb_to_recordset($1::jsonb) as e(event_id uuid, device_id uuid, seq bigint, time timestamptz, kind text,
+             user_name text, stage text, code text, message text, detail jsonb)
+           on conflict (event_id) do nothing
+           returning 1)
+         select count(*)::int as n from inserted`,
+        [JSON.stringify(records), receivedAt],
+      );
+      return { inserted: Number(rows[0]?.n ?? 0) };
+    },
+
+    async listEvents(query: { deviceId?: string; kind?: string; before?: Date; limit: number }): Promise<StoredEvent[]> {
+      const params: unknown[] = [];
+      const clauses: string[] = [];
+      if (query.deviceId !== undefined) {
+        params.push(query.deviceId);
+        clauses.push(`e.device_id = $${params.length}`);
+      }
+      if (query.kind !== undefined) {
+        params.push(query.kind);
+        clauses.push(`e.kind = $${params.length}`);
+      }
+      if (query.before !== undefined) {
+        params.push(query.before);
+        clauses.push(`e.time < $${params.length}`);
+      }
+      params.push(query.limit);
+      const rows = await db.query<Row>(
+        `select e.*, d.hostname from events e join devices d on d.id = e.device_id
+         ${clauses.length > 0 ? `where ${clauses.join(' and ')}` : ''}
+         order by e.time desc, e.seq desc limit $${params.length}`,
+        params,
+      );
+      return rows.map((row) => ({
+        id: String(row.event_id),
+        deviceId: String(row.device_id),
+        hostname: String(row.hostname),
+        seq: Number(row.seq),
+        time: isoRequired(row.time),
+        receivedAt: isoRequired(row.received_at),
+        kind: String(row.kind),
+        user: (row.user_name as string | null) ?? null,
+        stage: (row.stage as string | null) ?? null,
+        code: (row.code as string | null) ?? null,
+        message: (row.message as string | null) ?? null,
+        detail: (row.detail as Record<string, unknown> | null) ?? null,
+      }));
+    },
+  };
+}

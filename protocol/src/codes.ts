@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   E_COMMAND_BUSY: { meaning: 'Another command is running; the agent runs one at a time.' },
   E_RATE_LIMITED: { meaning: 'Too many failed attempts from this user or address; try again later.' },
   E_QUEUE_FULL: { meaning: 'The agent offline queue was full and dropped its oldest items.' },
+  E_UNSTORABLE: { meaning: 'The store refused a value of this frame (a character or a time out of its range); the frame is refused, never retried.' },
+  E_FRAME_RATE_LIMITED: { meaning: 'The agent sent inventory or stage state frames faster than the per-connection limit.' },
   // Agent-side codes: in command results, events and the agent's log.
   E_TOOL_MISSING: { meaning: 'A macOS tool the agent needs is not installed at its absolute path.' },
   E_TOOL_TIMEOUT: { meaning: 'A macOS tool did not finish within its timeout and was killed.' },
@@ -89,6 +91,7 @@ export const CLOSE_CODES = {
   HELLO_TIMEOUT: { code: 4408, error: 'E_HELLO_TIMEOUT' },
   REPLACED: { code: 4409, error: 'E_REPLACED' },
   SLOW_CONSUMER: { code: 4429, error: 'E_SLOW_CONSUMER' },
+  FRAME_RATE_LIMITED: { code: 4430, error: 'E_FRAME_RATE_LIMITED' },
   SHUTTING_DOWN: { code: 1001, error: 'E_SHUTTING_DOWN' },
   INTERNAL: { code: 1011, error: 'E_INTERNAL' },
 } as const satisfies Record<string, { code: number; error: ErrorCode }>;

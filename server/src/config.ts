@@ -14,6 +14,8 @@ export interface ServerConfig {
   maxBufferedBytes: number;
   /** Pause reading a socket while this many of its events wait to be stored. */
   maxInFlightEventsPerConnection: number;
+  /** Inventory plus stage state frames one connection may send per minute (burst of the same size). */
+  maxStateReportsPerMinute: number;
   /** How often batched last-seen updates are written. */
   touchFlushMs: number;
   /** How often every instance looks for undelivered and expired commands (covers missed notifications). */
@@ -43,6 +45,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   helloTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   maxInFlightEventsPerConnection: 1000,
+  maxStateReportsPerMinute: 30,
   touchFlushMs: 5000,
   commandSweepMs: 15_000,
   ingestFlushMs: 10,

@@ -49,7 +49,8 @@ export interface ApiDependencies {
   auth: AdminAuth;
 }
 
-const UUID = '([0-9a-fA-F-]{36})';
+/** A path segment that is a UUID in canonical form; anything else answers 404 before the store casts it (500). */
+const UUID = '([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})';
 
 function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
   return { stage: query.stage, state: query.state, domain: query.domain, online: query.online, search: query.q };

@@ -30,6 +30,11 @@ export interface ServerConfig {
   defaultCommandValidityMs: number;
   /** Most devices one group command may target. */
   maxGroupCommandDevices: number;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client for login and enrollment
+   * throttling. Empty: the socket peer is the client, and the header is ignored.
+   */
+  trustedProxies: readonly string[];
   /** TLS certificate and key (PEM). When set the server speaks HTTPS/WSS and cookies are Secure. */
   tls?: { cert: string; key: string };
   /** Admin created at startup when there is none. */
@@ -53,6 +58,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   sessionTtlMs: 12 * 3600_000,
   defaultCommandValidityMs: 24 * 3600_000,
   maxGroupCommandDevices: 100_000,
+  trustedProxies: [],
 };
 
 /** Online = connected and seen within two heartbeats and a half: one lost heartbeat does not flap the status. */

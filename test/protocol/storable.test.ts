@@ -11,7 +11,8 @@ describe('storable strings and times', () => {
   });
 
   it('refuses NUL wherever a string goes: message, user, detail key and value, nested list, inventory, enrollment', () => {
-    for (const overrides of [{ message: '\u0000' }, { user: 'j\u0000' }, { detail: { 'k\u0000': 1 } }, { detail: { k: 'v\u0000' } }, { detail: { k: ['\u0000'] } }]) {
+    const cases: Array<Partial<AgentEvent>> = [{ message: '\u0000' }, { user: 'j\u0000' }, { detail: { 'k\u0000': 1 } }, { detail: { k: 'v\u0000' } }, { detail: { k: ['\u0000'] } }];
+    for (const overrides of cases) {
       expect(AgentEvent.safeParse(sampleEvent(1, overrides)).success, JSON.stringify(overrides)).toBe(false);
     }
     expect(Inventory.safeParse(sampleInventory({ hostname: 'mac\u0000' })).success).toBe(false);

@@ -47,6 +47,8 @@ export interface ApiDependencies {
   logger: Logger;
   config: ServerConfig;
   auth: AdminAuth;
+  /** The client's address (X-Forwarded-For only from trusted proxies). */
+  clientAddress: (request: IncomingMessage) => string;
 }
 
 /** A path segment that is a UUID in canonical form; anything else answers 404 before the store casts it (500). */
@@ -58,7 +60,7 @@ function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
 
 /** Build the route table. */
 export function buildRoutes(deps: ApiDependencies): Route[] {
-  const { store, clock, logger, config, auth } = deps;
+  const { store, clock, logger, config, auth, clientAddress } = deps;
   // 20 refused enrollment secrets from one address in 10 minutes block that address for the rest of the window.
   const enrollFailures = new FailureThrottle(20, 10 * 60_000);
 
@@ -85,7 +87,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       handle: async ({ request, response }) => {
         const secret = bearerToken(request.headers.authorization);
         if (secret === undefined) throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'send the enrollment secret as a Bearer credential');
-        const address = request.socket.remoteAddress ?? 'unknown';
+        const address = clientAddress(request);
         const now = clock.now();
         if (enrollFailures.isBlocked(address, now.getTime())) throw new HttpError(429, 'E_RATE_LIMITED', 'too many refused enrollments from this address');
         const body = await readJsonBody(request, EnrollRequest);

@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   E_COMMAND_NO_HANDLER: { meaning: 'The agent has no handler for an allowed command type.' },
   E_COMMAND_FAILED: { meaning: 'The command handler ran and reported a failure.' },
   E_COMMAND_BUSY: { meaning: 'Another command is running; the agent runs one at a time.' },
+  E_ACCOUNT_PROTECTED: { meaning: 'The command names an account the local configuration protects, or the last SecureToken holder; nothing was changed.' },
+  E_PRESET_NOT_ALLOWED: { meaning: 'The login window preset is not in the local allowedLoginWindowPresets; nothing was changed.' },
   E_RATE_LIMITED: { meaning: 'Too many failed attempts from this user or address; try again later.' },
   E_QUEUE_FULL: { meaning: 'The agent offline queue was full and dropped its oldest items.' },
   E_UNSTORABLE: { meaning: 'The store refused a value of this frame (a character or a time out of its range); the frame is refused, never retried.' },

@@ -41,7 +41,8 @@ export type StateReport = { type: 'inventory'; collectedAt: string; inventory: I
 
 /** What a command handler returns. */
 export interface HandlerOutcome {
-  outcome: 'succeeded' | 'failed';
+  /** `rejected`: the handler refused before changing anything (a local rule the policy could not check alone). */
+  outcome: 'succeeded' | 'failed' | 'rejected';
   code?: string;
   message?: string;
   detail?: CommandResult['detail'];

@@ -34,8 +34,12 @@ export const ERROR_CODES = {
   E_COMMAND_NO_HANDLER: { meaning: 'The agent has no handler for an allowed command type.' },
   E_COMMAND_FAILED: { meaning: 'The command handler ran and reported a failure.' },
   E_COMMAND_BUSY: { meaning: 'Another command is running; the agent runs one at a time.' },
+  E_ACCOUNT_PROTECTED: { meaning: 'The command names an account the local configuration protects, or the last SecureToken holder; nothing was changed.' },
+  E_PRESET_NOT_ALLOWED: { meaning: 'The login window preset is not in the local allowedLoginWindowPresets; nothing was changed.' },
   E_RATE_LIMITED: { meaning: 'Too many failed attempts from this user or address; try again later.' },
   E_QUEUE_FULL: { meaning: 'The agent offline queue was full and dropped its oldest items.' },
+  E_UNSTORABLE: { meaning: 'The store refused a value of this frame (a character or a time out of its range); the frame is refused, never retried.' },
+  E_FRAME_RATE_LIMITED: { meaning: 'The agent sent inventory or stage state frames faster than the per-connection limit.' },
   // Agent-side codes: in command results, events and the agent's log.
   E_TOOL_MISSING: { meaning: 'A macOS tool the agent needs is not installed at its absolute path.' },
   E_TOOL_TIMEOUT: { meaning: 'A macOS tool did not finish within its timeout and was killed.' },
@@ -90,6 +94,7 @@ export const CLOSE_CODES = {
   HELLO_TIMEOUT: { code: 4408, error: 'E_HELLO_TIMEOUT' },
   REPLACED: { code: 4409, error: 'E_REPLACED' },
   SLOW_CONSUMER: { code: 4429, error: 'E_SLOW_CONSUMER' },
+  FRAME_RATE_LIMITED: { code: 4430, error: 'E_FRAME_RATE_LIMITED' },
   SHUTTING_DOWN: { code: 1001, error: 'E_SHUTTING_DOWN' },
   INTERNAL: { code: 1011, error: 'E_INTERNAL' },
 } as const satisfies Record<string, { code: number; error: ErrorCode }>;

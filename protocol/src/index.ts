@@ -8,9 +8,24 @@ export {
   MAX_DETAIL_BYTES,
   MAX_ACK_IDS,
   MAX_COMMAND_VALIDITY_MS,
+  MAX_FUTURE_SKEW_MS,
+  MAX_SHORT_STRING as MAX_SHORT_STRING_LENGTH,
+  MAX_TEXT as MAX_TEXT_LENGTH,
 } from './limits.js';
 export { ERROR_CODES, CLOSE_CODES, EVENT_KINDS, type ErrorCode, type EventKind, type CodeEntry } from './codes.js';
-export { STAGES, Stage, Uuid, Timestamp, Detail, ErrorCodeSchema, EventKindSchema } from './common.js';
+export {
+  STAGES,
+  Stage,
+  Uuid,
+  Timestamp,
+  ReportedTime,
+  Detail,
+  ErrorCodeSchema,
+  EventKindSchema,
+  isStorableText,
+  toStorableText,
+  storableString,
+} from './common.js';
 export {
   AccountKind,
   InventoryUser,

@@ -34,6 +34,13 @@ export const MAX_TEXT = 2048;
 /** Serialized size of an event's or a result's `detail` object. */
 export const MAX_DETAIL_BYTES = 8 * 1024;
 
+/** Earliest and latest year of any timestamp on the wire (PostgreSQL has no year 0; Macs predate no 2000). */
+export const MIN_TIMESTAMP_YEAR = 2000;
+export const MAX_TIMESTAMP_YEAR = 2999;
+
+/** How far ahead of the receiver's clock an agent-reported time may be (a skewed clock, not a far-future one). */
+export const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
+
 /** Event ids one `ack` frame may carry. */
 export const MAX_ACK_IDS = 1000;
 

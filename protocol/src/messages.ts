@@ -2,7 +2,7 @@
 // See docs/protocol.md for the sequence and the meaning of each field.
 import { z } from 'zod';
 import { Command, CommandOutcome } from './commands.js';
-import { Detail, ErrorCodeSchema, EventKindSchema, HardwareUuid, Serial, ShortString, Stage, Text, Timestamp, Uuid } from './common.js';
+import { Detail, ErrorCodeSchema, EventKindSchema, HardwareUuid, ReportedTime, Serial, ShortString, Stage, Text, Timestamp, Uuid } from './common.js';
 import { Inventory } from './inventory.js';
 import { MAX_ACK_IDS, MAX_CAPABILITIES } from './limits.js';
 
@@ -18,7 +18,7 @@ export const AgentEvent = z.strictObject({
   id: Uuid,
   /** Per-device sequence number, increasing; gaps mean events were dropped from a full queue. */
   seq: z.number().int().nonnegative(),
-  time: Timestamp,
+  time: ReportedTime,
   kind: EventKindSchema,
   user: ShortString.optional(),
   stage: Stage.optional(),
@@ -31,7 +31,7 @@ export type AgentEvent = z.infer<typeof AgentEvent>;
 /** The last result of a stage. */
 export const StageResult = z.strictObject({
   outcome: z.enum(['succeeded', 'failed', 'skipped', 'refused']),
-  at: Timestamp,
+  at: ReportedTime,
   code: ShortString.optional(),
   message: Text.optional(),
 });
@@ -53,7 +53,7 @@ export const CommandResult = z.strictObject({
   code: ShortString.optional(),
   message: Text.optional(),
   detail: Detail.optional(),
-  finishedAt: Timestamp,
+  finishedAt: ReportedTime,
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 
@@ -64,12 +64,12 @@ export const HelloMessage = z.strictObject({
   agentVersion: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/),
   capabilities: Capabilities,
 });
-export const InventoryMessage = z.strictObject({ type: z.literal('inventory'), collectedAt: Timestamp, inventory: Inventory });
+export const InventoryMessage = z.strictObject({ type: z.literal('inventory'), collectedAt: ReportedTime, inventory: Inventory });
 export const EventMessage = z.strictObject({ type: z.literal('event'), event: AgentEvent });
-export const StageStateMessage = z.strictObject({ type: z.literal('stageState'), at: Timestamp, state: StageState });
+export const StageStateMessage = z.strictObject({ type: z.literal('stageState'), at: ReportedTime, state: StageState });
 export const HeartbeatMessage = z.strictObject({
   type: z.literal('heartbeat'),
-  time: Timestamp,
+  time: ReportedTime,
   /** Items waiting in the agent's offline queue. */
   queueDepth: z.number().int().nonnegative(),
 });
@@ -99,10 +99,21 @@ export const WelcomeMessage = z.strictObject({
 export const CommandMessage = z.strictObject({ type: z.literal('command'), command: Command });
 /** Ids of events (and command ids of results) the server has stored; the agent drops them from its queue. */
 export const AckMessage = z.strictObject({ type: z.literal('ack'), ids: z.array(Uuid).min(1).max(MAX_ACK_IDS) });
+/**
+ * Ids of events (and command ids of results) the server will never store: the frame failed its schema or the store
+ * refused a value. The agent drops them from its queue with a log line instead of re-sending them forever. Sent only
+ * to agents announcing the `refuse.v1` capability; older agents get an `ack` for them instead.
+ */
+export const RefusedMessage = z.strictObject({
+  type: z.literal('refused'),
+  ids: z.array(Uuid).min(1).max(MAX_ACK_IDS),
+  code: ErrorCodeSchema,
+  reason: Text,
+});
 /** Sent before the server closes a connection for a reason the agent should log. */
 export const ErrorMessage = z.strictObject({ type: z.literal('error'), code: ErrorCodeSchema, message: Text });
 
 /** Every message a server may send. */
-export const ServerMessage = z.discriminatedUnion('type', [WelcomeMessage, CommandMessage, AckMessage, ErrorMessage]);
+export const ServerMessage = z.discriminatedUnion('type', [WelcomeMessage, CommandMessage, AckMessage, RefusedMessage, ErrorMessage]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;

@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { Logger } from 'winston';
 import { authenticatePrincipal, requireAccess, type Principal } from './api/access.js';
 import { AdminAuth } from './api/admin-auth.js';
+import { clientAddress, parseTrustedProxies } from './auth/client-address.js';
 import { HttpError, sendError } from './api/http.js';
 import { buildRoutes, matchRoute } from './api/routes.js';
 import { hashPassword } from './auth/secrets.js';
@@ -39,8 +40,10 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
   const logger = componentLogger(options.logger, 'http');
   const gateway = new Gateway({ store, clock, logger: componentLogger(options.logger, 'gateway'), config });
   const dispatcher = new CommandDispatcher({ store, gateway, clock, logger: componentLogger(options.logger, 'commands'), sweepMs: config.commandSweepMs });
-  const auth = new AdminAuth({ store, clock, sessionTtlMs: config.sessionTtlMs, secureCookies: config.tls !== undefined });
-  const routes = buildRoutes({ store, clock, logger: componentLogger(options.logger, 'api'), config, auth });
+  const trustedProxies = parseTrustedProxies(config.trustedProxies);
+  const addressOf = (request: http.IncomingMessage): string => clientAddress(request, trustedProxies);
+  const auth = new AdminAuth({ store, clock, sessionTtlMs: config.sessionTtlMs, secureCookies: config.tls !== undefined, clientAddress: addressOf });
+  const routes = buildRoutes({ store, clock, logger: componentLogger(options.logger, 'api'), config, auth, clientAddress: addressOf });
 
   const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     void handleRequest(request, response).catch((error: unknown) => {

@@ -14,6 +14,8 @@ export interface ServerConfig {
   maxBufferedBytes: number;
   /** Pause reading a socket while this many of its events wait to be stored. */
   maxInFlightEventsPerConnection: number;
+  /** Inventory plus stage state frames one connection may send per minute (burst of the same size). */
+  maxStateReportsPerMinute: number;
   /** How often batched last-seen updates are written. */
   touchFlushMs: number;
   /** How often every instance looks for undelivered and expired commands (covers missed notifications). */
@@ -28,6 +30,11 @@ export interface ServerConfig {
   defaultCommandValidityMs: number;
   /** Most devices one group command may target. */
   maxGroupCommandDevices: number;
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client for login and enrollment
+   * throttling. Empty: the socket peer is the client, and the header is ignored.
+   */
+  trustedProxies: readonly string[];
   /** TLS certificate and key (PEM). When set the server speaks HTTPS/WSS and cookies are Secure. */
   tls?: { cert: string; key: string };
   /** Admin created at startup when there is none. */
@@ -43,6 +50,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   helloTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   maxInFlightEventsPerConnection: 1000,
+  maxStateReportsPerMinute: 30,
   touchFlushMs: 5000,
   commandSweepMs: 15_000,
   ingestFlushMs: 10,
@@ -50,6 +58,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   sessionTtlMs: 12 * 3600_000,
   defaultCommandValidityMs: 24 * 3600_000,
   maxGroupCommandDevices: 100_000,
+  trustedProxies: [],
 };
 
 /** Online = connected and seen within two heartbeats and a half: one lost heartbeat does not flap the status. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { summarizeIssues } from '../../protocol/src/index.js';
+import { parseTrustedProxies } from './auth/client-address.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import type { StoreLocation } from './store/open.js';
 
@@ -21,6 +22,7 @@ const Env = z.object({
   UNTETHER_INSTANCE_ID: z.string().min(1).max(128).optional(),
   UNTETHER_HEARTBEAT_SECONDS: z.coerce.number().int().min(5).max(3600).optional(),
   UNTETHER_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  UNTETHER_TRUSTED_PROXIES: z.string().max(4096).optional(),
 });
 
 /** Everything main.ts needs to start. */
@@ -36,6 +38,17 @@ export interface ServerSettings {
 export function defaultDashboardDirs(): { staticDir: string; scriptDir: string } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   return { staticDir: path.resolve(here, '../../../server/dashboard/static'), scriptDir: path.resolve(here, '../dashboard') };
+}
+
+/** Comma-separated addresses or CIDR ranges, checked now so a typo stops the start instead of trusting nobody. */
+function trustedProxies(raw: string | undefined): string[] {
+  const entries = (raw ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  try {
+    parseTrustedProxies(entries);
+  } catch (error) {
+    throw new Error(`reading the environment: UNTETHER_TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 /** Parse the environment into settings; throws a readable error naming the bad variables. */
@@ -56,6 +69,7 @@ export function settingsFromEnv(rawEnv: Record<string, string | undefined>): Ser
     instanceId: env.UNTETHER_INSTANCE_ID ?? `${os.hostname()}-${process.pid}`,
     heartbeatIntervalMs: (env.UNTETHER_HEARTBEAT_SECONDS ?? DEFAULT_CONFIG.heartbeatIntervalMs / 1000) * 1000,
     tls,
+    trustedProxies: trustedProxies(env.UNTETHER_TRUSTED_PROXIES),
     initialAdmin: password === undefined ? undefined : { username: env.UNTETHER_ADMIN_USER, password },
     dashboard: defaultDashboardDirs(),
   };

@@ -76,9 +76,12 @@ describe('command policy', () => {
   });
 
   it('validates params against the local configuration', () => {
-    expect(decideCommand({ ...base, type: 'loginwindow', params: { preset: 'unknown' } }, allowAll, now, new Set())).toMatchObject({ code: 'E_COMMAND_INVALID' });
+    expect(decideCommand({ ...base, type: 'loginwindow', params: { preset: 'unknown' } }, allowAll, now, new Set())).toMatchObject({ code: 'E_PRESET_NOT_ALLOWED' });
     expect(decideCommand({ ...base, type: 'loginwindow', params: { preset: 'okta' } }, allowAll, now, new Set())).toEqual({ accept: true });
-    expect(decideCommand({ ...base, type: 'demobilize', params: { scope: 'user', user: 'supportadmin' } }, allowAll, now, new Set())).toMatchObject({ code: 'E_COMMAND_INVALID' });
+    expect(decideCommand({ ...base, type: 'demobilize', params: { scope: 'user', user: 'supportadmin' } }, allowAll, now, new Set())).toMatchObject({ code: 'E_ACCOUNT_PROTECTED' });
+    expect(decideCommand({ ...base, type: 'restore', params: { scope: 'user', user: 'SupportAdmin' } }, allowAll, now, new Set())).toMatchObject({ code: 'E_ACCOUNT_PROTECTED' });
+    const protectedMapping = { mappings: [{ localUser: 'jdoe', identity: 'x' }, { localUser: 'supportadmin', identity: 'y' }] };
+    expect(decideCommand({ ...base, type: 'takeover', params: protectedMapping }, allowAll, now, new Set())).toMatchObject({ code: 'E_ACCOUNT_PROTECTED' });
     const twice = { mappings: [{ localUser: 'a', identity: 'x' }, { localUser: 'a', identity: 'y' }] };
     expect(decideCommand({ ...base, type: 'takeover', params: twice }, allowAll, now, new Set())).toMatchObject({ code: 'E_COMMAND_INVALID' });
   });

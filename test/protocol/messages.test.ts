@@ -45,6 +45,7 @@ describe('agent messages', () => {
     expect(decodeAgentMessage(JSON.stringify({ type: 'shell', cmd: 'rm -rf /' }))).toMatchInlineSnapshot(`
       {
         "code": "E_BAD_MESSAGE",
+        "messageType": "shell",
         "ok": false,
         "reason": "type: Invalid discriminator value. Expected 'hello' | 'inventory' | 'event' | 'stageState' | 'heartbeat' | 'commandResult'",
       }
@@ -108,6 +109,7 @@ describe('server messages', () => {
     expect(decoded).toMatchInlineSnapshot(`
       {
         "code": "E_BAD_MESSAGE",
+        "messageType": "command",
         "ok": false,
         "reason": "command.params: Unrecognized keys: "scope", "user"",
       }
@@ -119,7 +121,7 @@ describe('server messages', () => {
   });
 
   it('derives types from the schemas', () => {
-    expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'command' | 'ack' | 'error'>();
+    expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'command' | 'ack' | 'refused' | 'error'>();
     expectTypeOf<AgentMessage['type']>().toEqualTypeOf<'hello' | 'inventory' | 'event' | 'stageState' | 'heartbeat' | 'commandResult'>();
     expectTypeOf<Command['type']>().toEqualTypeOf<CommandType>();
   });

@@ -94,9 +94,19 @@ describe.each(testBackends())('gateway on %s', (backend) => {
     expect(await eventCount(deviceId)).toBe(0);
   });
 
-  it('closes with 4400 on a frame of the wrong schema and stores nothing', async () => {
+  it('refuses an event of the wrong schema by its id (an ack for an agent without refuse.v1), stores nothing, keeps the socket', async () => {
     const { agent, deviceId } = await connected();
-    agent.send({ type: 'event', event: { ...sampleEvent(1), kind: 'rm -rf' } });
+    const bad = { ...sampleEvent(1), kind: 'rm -rf' };
+    agent.send({ type: 'event', event: bad });
+    await agent.waitFor('ack', (ack) => ack.ids.includes(bad.id));
+    expect(agent.closeCode).toBeUndefined();
+    expect(await eventCount(deviceId)).toBe(0);
+    agent.close();
+  });
+
+  it('closes with 4400 on a frame of the wrong schema that names no item', async () => {
+    const { agent, deviceId } = await connected();
+    agent.send({ type: 'event', event: { ...sampleEvent(1), id: 'not-a-uuid' } });
     expect(await agent.closed).toBe(4400);
     expect(await eventCount(deviceId)).toBe(0);
   });
@@ -190,5 +200,28 @@ describe.each(testBackends())('gateway on %s', (backend) => {
       await agent.closed;
     }
     expect(await eventCount(device.deviceId)).toBe(1);
+  });
+
+  it('closes with 4430 an agent that floods inventory and stage state frames, and keeps serving the device after', async () => {
+    const limited = await startTestServer(store, { maxStateReportsPerMinute: 5 });
+    try {
+      const device = await limited.enroll();
+      const agent = new RawAgent(limited.wsUrl, device.token);
+      await agent.opened;
+      agent.hello(device.hardwareUuid, device.serial);
+      await agent.waitFor('welcome');
+      for (let index = 0; index < 20; index += 1) agent.send({ type: 'inventory', collectedAt: new Date().toISOString(), inventory: sampleInventory() });
+      expect(await agent.closed).toBe(4430);
+      expect(agent.messages).toContainEqual(expect.objectContaining({ type: 'error', code: 'E_FRAME_RATE_LIMITED' }));
+      const again = new RawAgent(limited.wsUrl, device.token);
+      await again.opened;
+      again.hello(device.hardwareUuid, device.serial);
+      await again.waitFor('welcome');
+      again.send({ type: 'stageState', at: new Date().toISOString(), state: sampleStageState() });
+      await expect.poll(async () => (await store.getDevice(device.deviceId, new Date()))?.state).toBe('waiting');
+      again.close();
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -18,6 +18,13 @@ describe('settings from the environment', () => {
     expect(() => settingsFromEnv({ UNTETHER_PORT: 'eighty' })).toThrow(/UNTETHER_PORT/);
   });
 
+  it('reads trusted proxies (addresses and CIDR ranges) and refuses a malformed one, naming the variable', () => {
+    expect(settingsFromEnv({}).config.trustedProxies).toEqual([]);
+    expect(settingsFromEnv({ UNTETHER_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.10,::1' }).config.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.10', '::1']);
+    expect(() => settingsFromEnv({ UNTETHER_TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/UNTETHER_TRUSTED_PROXIES/);
+    expect(() => settingsFromEnv({ UNTETHER_TRUSTED_PROXIES: 'proxy.example.com' })).toThrow(/UNTETHER_TRUSTED_PROXIES/);
+  });
+
   it('reads the initial admin password from a file, never from a variable', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-env-')), 'pw');
     writeFileSync(file, 's3cret-pass\n');

@@ -192,6 +192,31 @@ const allowedCommandsSchema = z
   .default({ rescan: true, demobilize: false, restore: false, unbind: false, loginwindow: false, takeover: false })
   .meta({ title: 'Allowed server commands', description: 'Which commands from the server this Mac runs. Every destructive one is refused unless allowed here. Destructive.' });
 
+const commandPolicySchema = z
+  .strictObject({
+    protectedAccounts: z
+      .array(shortName)
+      .max(500)
+      .default([])
+      .meta({
+        title: 'Protected accounts',
+        description:
+          'Short names no server command ever touches (demobilize, restore, link), e.g. the IT admin account: a command naming one is refused, and "all" skips them. The account holding the last SecureToken of the Mac is always protected as well.',
+      }),
+    allowedLoginWindowPresets: z
+      .array(z.enum(LOGIN_WINDOW_PRESETS))
+      .default([])
+      .meta({
+        title: 'Login window presets the server may apply',
+        description: 'Presets a server "loginwindow" command may apply (apple, demobilize, jamf-connect); any other is refused. Empty: none, even when the command type is allowed.',
+      }),
+  })
+  .default({ protectedAccounts: [], allowedLoginWindowPresets: [] })
+  .meta({
+    title: 'Server command limits',
+    description: 'What server commands may touch, on top of "Allowed server commands". An invalid value refuses every destructive command until fixed. Destructive.',
+  });
+
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 
 const scheduleSchema = z
@@ -231,6 +256,7 @@ export const agentConfigSchema = z
     loginWindow: loginWindowSchema,
     takeover: takeoverSchema,
     allowedCommands: allowedCommandsSchema,
+    commandPolicy: commandPolicySchema,
     notices: noticeTextsSchema,
     schedule: scheduleSchema,
     logging: loggingSchema,
@@ -250,7 +276,7 @@ export const CONFIG_KEYS = Object.keys(agentConfigSchema.shape) as ConfigKey[];
  * Keys that can change the Mac. When one is invalid it falls back to its default (off), and when the managed
  * file cannot be read these keys ignore the local file too: the profile may be the one that turns them off.
  */
-export const DESTRUCTIVE_CONFIG_KEYS: ReadonlySet<ConfigKey> = new Set(['demobilize', 'unbind', 'loginWindow', 'takeover', 'allowedCommands']);
+export const DESTRUCTIVE_CONFIG_KEYS: ReadonlySet<ConfigKey> = new Set(['demobilize', 'unbind', 'loginWindow', 'takeover', 'allowedCommands', 'commandPolicy']);
 
 /** Dotted paths of values that are secrets: never logged, never printed, never sent. */
 export const SECRET_CONFIG_PATHS: readonly string[] = ['server.enrollmentSecret'];

@@ -12,13 +12,16 @@ import { describeConfigProblem, loadConfig, type LoadedConfig } from '../config/
 import { readEnrollmentSecret } from '../config/secret.js';
 import { watchConfig } from '../config/watch.js';
 import { createServerLink, type HandlerOutcome, type NewEvent, type ServerLink } from '../link/link.js';
-import { DEFAULT_COMMAND_POLICY } from '../link/policy.js';
+import { DEFAULT_COMMAND_POLICY, type CommandPolicy } from '../link/policy.js';
+import { listCryptoUsers } from '../system/diskutil.js';
+import { readDirectory } from '../txn/account-state.js';
+import { guardCommand, lastSecureTokenHolder } from './command-guard.js';
 import { applyLoginWindowPreset } from '../loginwindow/apply.js';
 import { notifyOnLogin } from '../notify/send.js';
 import { mappingsFromServer } from '../takeover/mapping.js';
 import { takeover } from '../takeover/run.js';
 import { consoleUser } from '../system/consoleuser.js';
-import { LOGIN_WINDOW_PRESETS, type LoginWindowPreset } from '../loginwindow/presets.js';
+import type { LoginWindowPreset } from '../loginwindow/presets.js';
 import { applyLoggingSettings, closeLogging, createLogger } from '../log/logger.js';
 import { watchConsoleUser } from '../system/console-watch.js';
 import { dataPath } from '../system/datastore.js';
@@ -55,6 +58,20 @@ class Serial {
   idle(): Promise<unknown> {
     return this.#tail;
   }
+}
+
+/**
+ * The link's command policy from the configuration. While "commandPolicy" is invalid its protections are unknown,
+ * so every destructive command is refused (only the read-only ones stay allowed) until the profile is fixed.
+ */
+export function commandPolicyOf(loaded: LoadedConfig): CommandPolicy {
+  const policyUnreadable = loaded.problems.some((problem) => problem.key === 'commandPolicy' || problem.key.startsWith('commandPolicy.'));
+  return {
+    ...DEFAULT_COMMAND_POLICY,
+    allowed: policyUnreadable ? { ...DEFAULT_COMMAND_POLICY.allowed } : { ...loaded.config.allowedCommands },
+    loginWindowPresets: [...loaded.config.commandPolicy.allowedLoginWindowPresets],
+    protectedUsers: [...loaded.config.commandPolicy.protectedAccounts],
+  };
 }
 
 export interface DaemonHandle {
@@ -163,12 +180,20 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     emit({ kind: 'command.received', message: command.type, detail: { commandId: command.id } });
     const result = await serial.run(() =>
       runExclusive('daemon', now, async (): Promise<HandlerOutcome> => {
+        // Read under the lock, so no CLI action changes the SecureToken holders between this check and the change.
+        const [directory, cryptoUsers] = await Promise.all([readDirectory(), listCryptoUsers('/').catch(() => null)]);
+        const guard = guardCommand(command, loaded.config.commandPolicy.protectedAccounts, lastSecureTokenHolder(directory.users, cryptoUsers));
+        if (guard.refuse) {
+          log.warn('command_refused', { commandId: command.id, type: command.type, code: guard.code, reason: guard.reason });
+          return { outcome: 'rejected', code: guard.code, message: guard.reason };
+        }
+        const serverPolicy = { ...loaded.config.demobilize.policy, excludeUsers: [...loaded.config.demobilize.policy.excludeUsers, ...guard.exclude] };
         switch (command.type) {
           case 'rescan':
             return { outcome: 'succeeded', message: 'scanned' };
           case 'demobilize': {
             const users = command.params.scope === 'all' ? ('all' as const) : [command.params.user];
-            const report = await demobilize({ users, dryRun: false, policy: loaded.config.demobilize.policy, now });
+            const report = await demobilize({ users, dryRun: false, policy: serverPolicy, now });
             const outcomes = report.accounts.map((account) => account.outcome?.outcome ?? account.plan.action);
             const ok = outcomes.every((outcome) => outcome === 'committed' || outcome === 'skip');
             return { outcome: ok ? 'succeeded' : 'failed', message: report.accounts.map((account) => `${account.plan.user}: ${account.outcome?.outcome ?? account.plan.action}`).join(', ') || 'no mobile account' };
@@ -205,7 +230,6 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     if (!server.url) return;
     const identity = await hardwareIdentity();
     const hostname = await computerName();
-    const allowed = loaded.config.allowedCommands;
     await ensurePrivateDirectory(dataPath('link'));
     link = createServerLink({
       serverUrl: server.url,
@@ -218,7 +242,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
       device: { hardwareUuid: identity.hardwareUuid, serial: identity.serialNumber, hostname },
       agentVersion: agentVersion(),
       tls: { caFile: server.caFile ? systemPath(server.caFile) : undefined, spkiPins: server.spkiPins },
-      policy: { ...DEFAULT_COMMAND_POLICY, allowed: { ...allowed }, loginWindowPresets: [...LOGIN_WINDOW_PRESETS] },
+      policy: commandPolicyOf(loaded),
       logger: createLogger({ component: 'link' }),
       now,
     });
@@ -260,7 +284,9 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
 
   const configWatcher = watchConfig(
     async (next) => {
-      const serverChanged = JSON.stringify(next.config.server) !== JSON.stringify(loaded.config.server) || JSON.stringify(next.config.allowedCommands) !== JSON.stringify(loaded.config.allowedCommands);
+      const serverChanged =
+        JSON.stringify(next.config.server) !== JSON.stringify(loaded.config.server) ||
+        JSON.stringify(commandPolicyOf(next)) !== JSON.stringify(commandPolicyOf(loaded));
       loaded = next;
       applyLoggingSettings(loaded.config.logging, { captureCrashes: true });
       log.info('config_changed', { problems: loaded.problems.length });

@@ -10,11 +10,15 @@ import { z } from 'zod';
 import {
   AgentEvent,
   CLOSE_CODES,
+  CommandResult as CommandResultSchema,
   Inventory,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   StageState,
+  MAX_SHORT_STRING_LENGTH,
+  MAX_TEXT_LENGTH,
   decodeServerMessage,
+  toStorableText,
   type AgentMessage,
   type Command,
   type CommandResult,
@@ -38,7 +42,8 @@ export type StateReport = { type: 'inventory'; collectedAt: string; inventory: I
 
 /** What a command handler returns. */
 export interface HandlerOutcome {
-  outcome: 'succeeded' | 'failed';
+  /** `rejected`: the handler refused before changing anything (a local rule the policy could not check alone). */
+  outcome: 'succeeded' | 'failed' | 'rejected';
   code?: string;
   message?: string;
   detail?: CommandResult['detail'];
@@ -90,6 +95,9 @@ const StateFile = z.strictObject({
   inventory: z.strictObject({ type: z.literal('inventory'), collectedAt: z.string(), inventory: Inventory }).optional(),
   stageState: z.strictObject({ type: z.literal('stageState'), at: z.string(), state: StageState }).optional(),
 });
+
+/** Capabilities this agent announces: `refuse.v1` means it understands `refused` (drop, never re-send). */
+export const AGENT_CAPABILITIES = ['queue.v1', 'commands.v1', 'refuse.v1'];
 
 /** Items sent before waiting for the socket to drain. */
 const SEND_CHUNK = 200;
@@ -148,7 +156,8 @@ class WebSocketServerLink implements ServerLink {
   }
 
   send(input: NewEvent): void {
-    const parsed = AgentEvent.safeParse({ ...input, id: randomUUID(), seq: this.#queue.takeSeq(), time: this.#now().toISOString() });
+    const message = input.message === undefined ? {} : { message: toStorableText(input.message, MAX_TEXT_LENGTH) };
+    const parsed = AgentEvent.safeParse({ ...input, ...message, id: randomUUID(), seq: this.#queue.takeSeq(), time: this.#now().toISOString() });
     if (!parsed.success) {
       this.#logger.error('event_invalid', { kind: input.kind, issues: parsed.error.issues.slice(0, 3).map((issue) => issue.path.join('.')) });
       return;
@@ -325,7 +334,7 @@ class WebSocketServerLink implements ServerLink {
           protocolVersion: PROTOCOL_VERSION,
           device: { hardwareUuid: this.#options.device.hardwareUuid, serial: this.#options.device.serial },
           agentVersion: this.#options.agentVersion,
-          capabilities: this.#options.capabilities ?? ['queue.v1', 'commands.v1'],
+          capabilities: this.#options.capabilities ?? AGENT_CAPABILITIES,
         });
       });
       socket.on('ping', () => armLiveness(heartbeatMs));
@@ -359,6 +368,9 @@ class WebSocketServerLink implements ServerLink {
             this.#queue.ack(message.ids);
             this.#reportDropped();
             return;
+          case 'refused':
+            this.#dropRefused(message.ids, message.code, message.reason);
+            return;
           case 'command':
             void this.#handleCommand(message.command);
             return;
@@ -380,6 +392,27 @@ class WebSocketServerLink implements ServerLink {
         finish({ welcomed, unauthorized: code === CLOSE_CODES.UNAUTHENTICATED.code, reason: `closed with ${code}` });
       });
     });
+  }
+
+  /**
+   * The server will never store these items (schema or store refusal): re-sending them on every reconnect would
+   * fail the same way, so they leave the queue with one log line each naming what was lost.
+   */
+  #dropRefused(ids: readonly string[], code: ErrorCode, reason: string): void {
+    const waiting = new Map(this.#queue.items().map((item) => [queuedItemId(item), item] as const));
+    for (const id of ids) {
+      const item = waiting.get(id);
+      if (item === undefined) continue;
+      this.#logger.error('queue_item_refused', {
+        id,
+        item: item.kind,
+        what: item.kind === 'event' ? item.event.kind : item.result.outcome,
+        seq: item.kind === 'event' ? item.event.seq : undefined,
+        code,
+        reason,
+      });
+    }
+    this.#queue.ack(ids);
   }
 
   #sendRaw(socket: WebSocket, message: AgentMessage, callback?: (error?: Error) => void): void {
@@ -430,10 +463,16 @@ class WebSocketServerLink implements ServerLink {
   }
 
   #queueResult(commandId: string, outcome: CommandResult['outcome'], code: string | undefined, message: string | undefined, detail?: CommandResult['detail']): void {
+    // Handler text comes from tools (stderr): made storable rather than refused, so the result still arrives.
     const result: CommandResult = { commandId, outcome, finishedAt: this.#now().toISOString() };
-    if (code !== undefined) result.code = code;
-    if (message !== undefined) result.message = message.slice(0, 2000);
+    if (code !== undefined) result.code = toStorableText(code, MAX_SHORT_STRING_LENGTH);
+    if (message !== undefined) result.message = toStorableText(message, MAX_TEXT_LENGTH);
     if (detail !== undefined) result.detail = detail;
+    const parsed = CommandResultSchema.safeParse(result);
+    if (!parsed.success && result.detail !== undefined) {
+      this.#logger.warn('result_detail_dropped', { commandId, issues: parsed.error.issues.slice(0, 3).map((issue) => issue.path.join('.')) });
+      delete result.detail;
+    }
     this.#queue.push({ kind: 'result', result });
     void this.#flush();
   }

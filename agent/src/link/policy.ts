@@ -22,6 +22,12 @@ export const DEFAULT_COMMAND_POLICY: CommandPolicy = {
   maxClockSkewMs: 5 * 60_000,
 };
 
+/** True when `user` is in `protectedUsers`; short names match without case, like macOS logins. */
+export function isProtected(user: string, protectedUsers: readonly string[]): boolean {
+  const wanted = user.toLowerCase();
+  return protectedUsers.some((name) => name.toLowerCase() === wanted);
+}
+
 /** The decision about one command. */
 export type CommandDecision = { accept: true } | { accept: false; code: ErrorCode; reason: string };
 
@@ -44,17 +50,19 @@ export function decideCommand(command: Command, policy: CommandPolicy, now: Date
       return { accept: true };
     case 'demobilize':
     case 'restore':
-      if (command.params.scope === 'user' && policy.protectedUsers.includes(command.params.user)) {
-        return reject('E_COMMAND_INVALID', `user ${command.params.user} is protected`);
+      if (command.params.scope === 'user' && isProtected(command.params.user, policy.protectedUsers)) {
+        return reject('E_ACCOUNT_PROTECTED', `account ${command.params.user} is protected by the local configuration`);
       }
       return { accept: true };
     case 'loginwindow':
-      return policy.loginWindowPresets.includes(command.params.preset) ? { accept: true } : reject('E_COMMAND_INVALID', 'unknown login window preset');
+      return policy.loginWindowPresets.includes(command.params.preset)
+        ? { accept: true }
+        : reject('E_PRESET_NOT_ALLOWED', `preset ${command.params.preset} is not in the local allowedLoginWindowPresets`);
     case 'takeover': {
       const users = command.params.mappings.map((mapping) => mapping.localUser);
       if (new Set(users).size !== users.length) return reject('E_COMMAND_INVALID', 'a local user is mapped twice');
-      const protectedUser = users.find((user) => policy.protectedUsers.includes(user));
-      return protectedUser === undefined ? { accept: true } : reject('E_COMMAND_INVALID', `user ${protectedUser} is protected`);
+      const protectedUser = users.find((user) => isProtected(user, policy.protectedUsers));
+      return protectedUser === undefined ? { accept: true } : reject('E_ACCOUNT_PROTECTED', `account ${protectedUser} is protected by the local configuration`);
     }
     default: {
       const unreachable: never = command;

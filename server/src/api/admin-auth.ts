@@ -3,15 +3,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { bearerToken, generateToken, hashToken, verifyPassword } from '../auth/secrets.js';
-import { FailureThrottle } from '../auth/throttle.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import { HttpError, readCookie, readJsonBody, sendJson } from './http.js';
 
 export const SESSION_COOKIE = 'untether_session';
-
-/** 10 wrong passwords for one user, or 30 from one address, in 15 minutes block further tries for the rest of it. */
-const LOGIN_WINDOW_MS = 15 * 60_000;
 
 const LoginBody = z.strictObject({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) });
 
@@ -27,14 +24,22 @@ export class AdminAuth {
   readonly #clock: Clock;
   readonly #sessionTtlMs: number;
   readonly #secureCookies: boolean;
-  readonly #byUser = new FailureThrottle(10, LOGIN_WINDOW_MS);
-  readonly #byAddress = new FailureThrottle(30, LOGIN_WINDOW_MS);
+  readonly #throttle = new LoginThrottle();
+  readonly #clientAddress: (request: IncomingMessage) => string;
 
-  constructor(options: { store: Store; clock: Clock; sessionTtlMs: number; secureCookies: boolean }) {
+  constructor(options: {
+    store: Store;
+    clock: Clock;
+    sessionTtlMs: number;
+    secureCookies: boolean;
+    /** The client's address (X-Forwarded-For only from trusted proxies). */
+    clientAddress: (request: IncomingMessage) => string;
+  }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#sessionTtlMs = options.sessionTtlMs;
     this.#secureCookies = options.secureCookies;
+    this.#clientAddress = options.clientAddress;
   }
 
   /** The admin behind a request, or a 401. */
@@ -57,19 +62,16 @@ export class AdminAuth {
   async login(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readJsonBody(request, LoginBody);
     const now = this.#clock.now().getTime();
-    const address = request.socket.remoteAddress ?? 'unknown';
-    if (this.#byUser.isBlocked(body.username, now) || this.#byAddress.isBlocked(address, now)) {
-      throw new HttpError(429, 'E_RATE_LIMITED', 'too many failed logins; try again later');
+    // The slot is taken before the slow hash: concurrent guesses are counted before any of them is checked.
+    const reservation = this.#throttle.reserve(body.username, this.#clientAddress(request), now);
+    if (!reservation.ok) {
+      throw new HttpError(429, 'E_RATE_LIMITED', `too many failed logins; try again in ${Math.ceil(reservation.retryAfterMs / 1000)} s`);
     }
     const stored = await this.#store.findAdminPasswordHash(body.username);
     // Verify against a dummy hash for unknown users too, so timing does not reveal which names exist.
     const valid = await verifyPassword(body.password, stored ?? DUMMY_HASH);
-    if (stored === null || !valid) {
-      this.#byUser.fail(body.username, now);
-      this.#byAddress.fail(address, now);
-      throw new HttpError(401, 'E_UNAUTHENTICATED', 'wrong username or password');
-    }
-    this.#byUser.clear(body.username);
+    if (stored === null || !valid) throw new HttpError(401, 'E_UNAUTHENTICATED', 'wrong username or password');
+    reservation.slot.succeeded();
     const session = generateToken();
     const createdAt = this.#clock.now();
     await this.#store.createSession(hashToken(session), body.username, createdAt, new Date(createdAt.getTime() + this.#sessionTtlMs));

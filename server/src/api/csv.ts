@@ -24,15 +24,46 @@ const COLUMNS: ReadonlyArray<[string, (device: DeviceSummary) => unknown]> = [
   ['enrolled_at', (d) => d.enrolledAt],
 ];
 
-/** Quote a CSV cell; cells that a spreadsheet would run as a formula get a leading apostrophe. */
+/** Characters a spreadsheet reads as the start of a formula (tab and CR too: some strip them first). */
+const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r']);
+
+/** Where a spreadsheet may start a new cell: our comma, a semicolon locale's separator, tab import, line breaks. */
+const SEPARATORS = new Set([',', ';', '\t', '\r', '\n']);
+
+/**
+ * Quote a CSV cell and neutralize formulas: an apostrophe goes before every formula character that could start a
+ * cell, at the start of the text and after any separator a spreadsheet might split on (a semicolon locale opens
+ * `x;=cmd()` as two cells even inside our quotes), so no part of the cell ever begins with a formula.
+ */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n']/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const raw = String(value);
+  let text = '';
+  for (let index = 0; index < raw.length; index += 1) {
+    const character = raw[index] ?? '';
+    if ((index === 0 || SEPARATORS.has(raw[index - 1] ?? '')) && FORMULA_START.has(character)) text += "'";
+    text += character;
+  }
+  return /[",;\t\r\n']/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Write every device matching `filter` as CSV. */
+/** Wait until `response` can take more, or the client went away (false): then stop writing. */
+function drainedOrClosed(response: ServerResponse): Promise<boolean> {
+  if (response.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const finish = (drained: boolean) => (): void => {
+      response.off('drain', onDrain);
+      response.off('close', onClose);
+      resolve(drained);
+    };
+    const onDrain = finish(true);
+    const onClose = finish(false);
+    response.once('drain', onDrain);
+    response.once('close', onClose);
+  });
+}
+
+/** Write every device matching `filter` as CSV; stops at the first page after the client went away. */
 export async function writeDevicesCsv(response: ServerResponse, store: Store, filter: DeviceFilter, now: Date): Promise<void> {
   response.writeHead(200, {
     'content-type': 'text/csv; charset=utf-8',
@@ -41,9 +72,10 @@ export async function writeDevicesCsv(response: ServerResponse, store: Store, fi
   });
   response.write(`${COLUMNS.map(([name]) => name).join(',')}\r\n`);
   for (let offset = 0; ; offset += PAGE) {
+    if (response.destroyed) return;
     const page = await store.listDevices(filter, { limit: PAGE, offset }, now);
     const text = page.devices.map((device) => `${COLUMNS.map(([, read]) => csvCell(read(device))).join(',')}\r\n`).join('');
-    if (!response.write(text)) await new Promise((resolve) => response.once('drain', resolve));
+    if (!response.write(text) && !(await drainedOrClosed(response))) return;
     if (page.devices.length < PAGE) break;
   }
   response.end();

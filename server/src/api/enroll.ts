@@ -28,14 +28,20 @@ function credentialHeader(request: IncomingMessage, name: string): string | null
 }
 
 /** Build the enroll handler. */
-export function enrollHandler(deps: { store: Store; clock: Clock; logger: Logger }): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  const { store, clock, logger } = deps;
+export function enrollHandler(deps: {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** The client's address (X-Forwarded-For only from trusted proxies). */
+  clientAddress: (request: IncomingMessage) => string;
+}): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  const { store, clock, logger, clientAddress } = deps;
   // 20 refused enrollment secrets from one address in 10 minutes block that address for the rest of the window.
   const enrollFailures = new FailureThrottle(20, 10 * 60_000);
   return async (request, response) => {
     const secret = bearerToken(request.headers.authorization);
     if (secret === undefined) throw new HttpError(401, 'E_ENROLL_SECRET_INVALID', 'send the enrollment secret as a Bearer credential');
-    const address = request.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(request);
     const now = clock.now();
     if (enrollFailures.isBlocked(address, now.getTime())) throw new HttpError(429, 'E_RATE_LIMITED', 'too many refused enrollments from this address');
     const presentedToken = credentialHeader(request, DEVICE_TOKEN_HEADER);

@@ -47,9 +47,12 @@ export interface ApiDependencies {
   logger: Logger;
   config: ServerConfig;
   auth: AdminAuth;
+  /** The client's address (X-Forwarded-For only from trusted proxies). */
+  clientAddress: (request: IncomingMessage) => string;
 }
 
-const UUID = '([0-9a-fA-F-]{36})';
+/** A path segment that is a UUID in canonical form; anything else answers 404 before the store casts it (500). */
+const UUID = '([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})';
 
 function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
   return { stage: query.stage, state: query.state, domain: query.domain, online: query.online, search: query.q };
@@ -57,8 +60,8 @@ function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
 
 /** Build the route table. */
 export function buildRoutes(deps: ApiDependencies): Route[] {
-  const { store, clock, logger, config, auth } = deps;
-  const enroll = enrollHandler({ store, clock, logger });
+  const { store, clock, logger, config, auth, clientAddress } = deps;
+  const enroll = enrollHandler({ store, clock, logger, clientAddress });
 
   async function resolveTarget(target: z.infer<typeof CommandPreviewBody>['target']): Promise<string[]> {
     if ('deviceId' in target) {

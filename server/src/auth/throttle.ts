@@ -36,6 +36,15 @@ export class FailureThrottle {
     }
   }
 
+  /** Take back one failure of `key` recorded at `at` (an attempt counted in advance that succeeded). */
+  forgive(key: string, at: number): void {
+    const recent = this.#failures.get(key);
+    const index = recent?.indexOf(at) ?? -1;
+    if (recent === undefined || index === -1) return;
+    recent.splice(index, 1);
+    if (recent.length === 0) this.#failures.delete(key);
+  }
+
   /** Forget `key` (after a success). */
   clear(key: string): void {
     this.#failures.delete(key);

@@ -2,7 +2,7 @@
 // bookkeeping the gateway needs (liveness, in-flight events, commands already sent on this socket).
 import type WebSocket from 'ws';
 import type { Logger } from 'winston';
-import { CLOSE_CODES, ERROR_CODES, type ServerMessage } from '../../../protocol/src/index.js';
+import { CLOSE_CODES, ERROR_CODES, MAX_ACK_IDS, type ErrorCode, type ServerMessage } from '../../../protocol/src/index.js';
 
 export type CloseReason = keyof typeof CLOSE_CODES;
 
@@ -25,14 +25,41 @@ export class DeviceConnection {
   paused = false;
   /** Command ids already sent on this socket, so sweeps do not resend them. */
   readonly sentCommandIds = new Set<string>();
+  /** Capabilities the agent announced in hello. */
+  capabilities: readonly string[] = [];
+  readonly #stateReports: RateBudget;
 
-  constructor(socket: WebSocket, device: { id: string; hardwareUuid: string; tokenHash: string }, logger: Logger, maxBufferedBytes: number) {
+  constructor(
+    socket: WebSocket,
+    device: { id: string; hardwareUuid: string; tokenHash: string },
+    logger: Logger,
+    maxBufferedBytes: number,
+    stateReportsPerMinute: number,
+  ) {
     this.#socket = socket;
     this.deviceId = device.id;
     this.hardwareUuid = device.hardwareUuid;
     this.tokenHash = device.tokenHash;
     this.#logger = logger;
     this.#maxBufferedBytes = maxBufferedBytes;
+    this.#stateReports = new RateBudget(stateReportsPerMinute, 60_000);
+  }
+
+  /** Count one inventory or stage state frame; false once the agent sends them faster than the limit. */
+  takeStateReport(nowMs: number): boolean {
+    return this.#stateReports.take(nowMs);
+  }
+
+  /**
+   * Tell the agent these queued items will never be stored, so it drops them instead of re-sending them on every
+   * reconnect. Agents without `refuse.v1` do not know the message: they get an ack, which drops the item too.
+   */
+  refuse(ids: readonly string[], code: ErrorCode, reason: string): void {
+    const understandsRefused = this.capabilities.includes('refuse.v1');
+    for (let start = 0; start < ids.length; start += MAX_ACK_IDS) {
+      const slice = ids.slice(start, start + MAX_ACK_IDS);
+      this.send(understandsRefused ? { type: 'refused', ids: slice, code, reason: reason.slice(0, 500) } : { type: 'ack', ids: slice });
+    }
   }
 
   get socket(): WebSocket {
@@ -77,5 +104,30 @@ export class DeviceConnection {
       this.paused = false;
       this.#socket.resume();
     }
+  }
+}
+
+/**
+ * A token bucket: `perWindow` takes per `windowMs` on average, up to `perWindow` at once. Starts full, so the
+ * reports an agent sends right after connecting never count against it.
+ */
+class RateBudget {
+  readonly #capacity: number;
+  readonly #refillPerMs: number;
+  #tokens: number;
+  #at: number | undefined;
+
+  constructor(perWindow: number, windowMs: number) {
+    this.#capacity = perWindow;
+    this.#refillPerMs = perWindow / windowMs;
+    this.#tokens = perWindow;
+  }
+
+  take(nowMs: number): boolean {
+    if (this.#at !== undefined) this.#tokens = Math.min(this.#capacity, this.#tokens + Math.max(0, nowMs - this.#at) * this.#refillPerMs);
+    this.#at = nowMs;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 }

@@ -10,6 +10,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   decodeAgentMessage,
   type AgentMessage,
+  type DecodeResult,
 } from '../../../protocol/src/index.js';
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
@@ -17,6 +18,7 @@ import type { ServerConfig } from '../config.js';
 import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';
+import { isValueRefusal, sqlState } from './store-refusal.js';
 
 /** The path agents connect to. */
 export const AGENT_SOCKET_PATH = '/api/v1/agent';
@@ -25,7 +27,7 @@ export const AGENT_SOCKET_PATH = '/api/v1/agent';
 const MAX_PENDING_UPGRADES = 2000;
 
 /** Capabilities the server announces in welcome. */
-export const SERVER_CAPABILITIES = ['ack.v1', 'commands.v1'];
+export const SERVER_CAPABILITIES = ['ack.v1', 'commands.v1', 'refuse.v1'];
 
 /** What the gateway tells the command dispatcher. */
 export interface GatewayEvents {
@@ -185,7 +187,7 @@ export class Gateway {
   }
 
   #accept(ws: WebSocket, device: { id: string; hardwareUuid: string; tokenHash: string }): void {
-    const connection = new DeviceConnection(ws, device, this.#logger, this.#config.maxBufferedBytes);
+    const connection = new DeviceConnection(ws, device, this.#logger, this.#config.maxBufferedBytes, this.#config.maxStateReportsPerMinute);
     this.#all.add(connection);
     let chain: Promise<void> = Promise.resolve();
     const helloTimer = setTimeout(() => {
@@ -198,9 +200,14 @@ export class Gateway {
     ws.on('message', (rawFrame: RawData) => {
       if (connection.closing) return;
       const decoded = decodeAgentMessage(rawFrame as Buffer);
+      const messageType = decoded.ok ? decoded.message.type : decoded.messageType;
+      if ((messageType === 'inventory' || messageType === 'stageState') && connection.helloDone && !connection.takeStateReport(Date.now())) {
+        this.#logger.warn('state_reports_rate_limited', { deviceId: connection.deviceId, limitPerMinute: this.#config.maxStateReportsPerMinute });
+        connection.close('FRAME_RATE_LIMITED', `more than ${this.#config.maxStateReportsPerMinute} inventory and stage state frames a minute`);
+        return;
+      }
       if (!decoded.ok) {
-        this.#logger.warn('frame_rejected', { deviceId: connection.deviceId, code: decoded.code, reason: decoded.reason });
-        connection.close('BAD_MESSAGE', decoded.code);
+        this.#refuseFrame(connection, decoded);
         return;
       }
       const message = decoded.message;
@@ -214,6 +221,16 @@ export class Gateway {
       chain = chain
         .then(() => this.#handle(connection, message))
         .catch((error: unknown) => {
+          if (isValueRefusal(error) && message.type === 'commandResult') {
+            this.#logger.warn('result_refused', { deviceId: connection.deviceId, commandId: message.result.commandId, sqlState: sqlState(error) });
+            connection.refuse([message.result.commandId], 'E_UNSTORABLE', `the store refused a value of this result (SQLSTATE ${sqlState(error)})`);
+            return;
+          }
+          if (isValueRefusal(error) && (message.type === 'inventory' || message.type === 'stageState')) {
+            // Latest wins: the next report replaces it. Closing would only make the agent send it again.
+            this.#logger.warn('report_refused', { deviceId: connection.deviceId, type: message.type, sqlState: sqlState(error) });
+            return;
+          }
           this.#logger.error('message_failed', { deviceId: connection.deviceId, type: message.type, error: (error as Error).message });
           connection.close('INTERNAL', 'storing a message failed');
         });
@@ -229,6 +246,22 @@ export class Gateway {
         chain = chain.then(() => this.#store.recordDisconnect(connection.deviceId, this.#config.instanceId, this.#clock.now())).catch(() => undefined);
       }
     });
+  }
+
+  /**
+   * A frame that failed its schema. After hello, a queued item (event, command result) is refused by its id and a
+   * state report is dropped, and the socket stays open: closing would make the agent re-send the same frame after
+   * every reconnect and starve its other events. Anything else (bad JSON, before hello, unknown type) closes 4400.
+   */
+  #refuseFrame(connection: DeviceConnection, decoded: Extract<DecodeResult<AgentMessage>, { ok: false }>): void {
+    const { code, reason, messageType, itemId } = decoded;
+    this.#logger.warn('frame_rejected', { deviceId: connection.deviceId, code, type: messageType, itemId, reason });
+    if (connection.helloDone && itemId !== undefined) {
+      connection.refuse([itemId], code, reason);
+      return;
+    }
+    if (connection.helloDone && (messageType === 'inventory' || messageType === 'stageState')) return;
+    connection.close('BAD_MESSAGE', code);
   }
 
   async #handle(connection: DeviceConnection, message: AgentMessage): Promise<void> {
@@ -281,6 +314,7 @@ export class Gateway {
     const previous = this.#ready.get(connection.deviceId);
     if (previous !== undefined && previous !== connection) previous.close('REPLACED', 'a newer connection arrived');
     connection.helloDone = true;
+    connection.capabilities = hello.capabilities;
     this.#ready.set(connection.deviceId, connection);
     await this.#store.recordConnect(connection.deviceId, {
       agentVersion: hello.agentVersion,

@@ -1,12 +1,14 @@
 // Event ingestion: events from every connection are gathered for a few milliseconds into one INSERT (duplicates
 // ignored by the store), then each connection gets one ack with the ids of its events. Acks are sent only after
-// the INSERT committed, so an agent drops an event from its queue only once it is stored.
+// the INSERT committed, so an agent drops an event from its queue only once it is stored. A value the store
+// refuses is isolated by retrying per connection and then per frame: only that frame is refused.
 import type { Logger } from 'winston';
 import type { AgentEvent } from '../../../protocol/src/index.js';
 import { MAX_ACK_IDS } from '../../../protocol/src/index.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { DeviceConnection } from './connection.js';
+import { isValueRefusal, sqlState } from './store-refusal.js';
 
 interface Pending {
   connection: DeviceConnection;
@@ -19,11 +21,13 @@ export interface IngestStats {
   inserted: number;
   batches: number;
   failedBatches: number;
+  /** Events the store refused one by one after a batch failed on a value (each refused to its agent). */
+  refused: number;
 }
 
 /** Batches events into the store and acks them. */
 export class EventIngest {
-  readonly stats: IngestStats = { received: 0, inserted: 0, batches: 0, failedBatches: 0 };
+  readonly stats: IngestStats = { received: 0, inserted: 0, batches: 0, failedBatches: 0, refused: 0 };
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -80,31 +84,73 @@ export class EventIngest {
   }
 
   async #insert(batch: Pending[]): Promise<void> {
-    const byConnection = new Map<DeviceConnection, string[]>();
-    for (const { connection, event } of batch) {
-      const ids = byConnection.get(connection) ?? [];
-      ids.push(event.id);
-      byConnection.set(connection, ids);
+    const byConnection = new Map<DeviceConnection, Pending[]>();
+    for (const pending of batch) {
+      const group = byConnection.get(pending.connection) ?? [];
+      group.push(pending);
+      byConnection.set(pending.connection, group);
     }
     try {
-      const { inserted } = await this.#store.insertEvents(
-        batch.map(({ connection, event }) => ({ deviceId: connection.deviceId, event })),
-        this.#clock.now(),
-      );
-      this.stats.inserted += inserted;
+      await this.#storeAndAck(batch);
       this.stats.batches += 1;
-      for (const [connection, ids] of byConnection) {
-        for (let start = 0; start < ids.length; start += MAX_ACK_IDS) {
-          connection.send({ type: 'ack', ids: ids.slice(start, start + MAX_ACK_IDS) });
-        }
-      }
     } catch (error) {
       this.stats.failedBatches += 1;
-      this.#logger.error('events_insert_failed', { count: batch.length, error: (error as Error).message });
-      // Unacked events stay in the agents' queues; a reconnect makes them send again.
-      for (const connection of byConnection.keys()) connection.close('INTERNAL', 'storing events failed');
+      if (!isValueRefusal(error)) {
+        // The store itself is failing: any frame would. Unacked events stay in the agents' queues and come again.
+        this.#logger.error('events_insert_failed', { count: batch.length, sqlState: sqlState(error), error: (error as Error).message });
+        for (const connection of byConnection.keys()) connection.close('INTERNAL', 'storing events failed');
+      } else {
+        // One value the store refuses fails the whole INSERT: isolate it, first by connection, then by frame, so
+        // only that frame is refused and every other device keeps its events and its socket.
+        this.#logger.warn('events_batch_value_refused', { count: batch.length, connections: byConnection.size, sqlState: sqlState(error) });
+        for (const [connection, group] of byConnection) await this.#insertConnection(connection, group, byConnection.size > 1);
+      }
     } finally {
-      for (const [connection, ids] of byConnection) this.#onSettled(connection, ids.length);
+      for (const [connection, group] of byConnection) this.#onSettled(connection, group.length);
+    }
+  }
+
+  /** Store one connection's events alone, and frame by frame if that fails too. */
+  async #insertConnection(connection: DeviceConnection, group: Pending[], tryWhole: boolean): Promise<void> {
+    if (tryWhole) {
+      try {
+        await this.#storeAndAck(group);
+        return;
+      } catch (error) {
+        if (!isValueRefusal(error)) return this.#failConnection(connection, error);
+      }
+    }
+    for (const pending of group) {
+      if (connection.closing) return;
+      try {
+        await this.#storeAndAck([pending]);
+      } catch (error) {
+        if (!isValueRefusal(error)) return this.#failConnection(connection, error);
+        this.stats.refused += 1;
+        this.#logger.warn('event_refused', { deviceId: connection.deviceId, eventId: pending.event.id, seq: pending.event.seq, sqlState: sqlState(error) });
+        connection.refuse([pending.event.id], 'E_UNSTORABLE', `the store refused a value of this event (SQLSTATE ${sqlState(error) ?? 'unknown'})`);
+      }
+    }
+  }
+
+  #failConnection(connection: DeviceConnection, error: unknown): void {
+    this.#logger.error('events_insert_failed', { deviceId: connection.deviceId, sqlState: sqlState(error), error: (error as Error).message });
+    connection.close('INTERNAL', 'storing events failed');
+  }
+
+  /** INSERT `items` in one statement, then ack each connection's ids (acks only after the commit). */
+  async #storeAndAck(items: Pending[]): Promise<void> {
+    const { inserted } = await this.#store.insertEvents(
+      items.map(({ connection, event }) => ({ deviceId: connection.deviceId, event })),
+      this.#clock.now(),
+    );
+    this.stats.inserted += inserted;
+    const ids = new Map<DeviceConnection, string[]>();
+    for (const { connection, event } of items) ids.set(connection, [...(ids.get(connection) ?? []), event.id]);
+    for (const [connection, connectionIds] of ids) {
+      for (let start = 0; start < connectionIds.length; start += MAX_ACK_IDS) {
+        connection.send({ type: 'ack', ids: connectionIds.slice(start, start + MAX_ACK_IDS) });
+      }
     }
   }
 

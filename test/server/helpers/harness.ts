@@ -121,8 +121,8 @@ export class RawAgent {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  hello(hardwareUuid: string, serial: string, protocolVersion = PROTOCOL_VERSION): void {
-    this.send({ type: 'hello', protocolVersion, device: { hardwareUuid, serial }, agentVersion: '0.1.0', capabilities: [] });
+  hello(hardwareUuid: string, serial: string, protocolVersion = PROTOCOL_VERSION, capabilities: string[] = []): void {
+    this.send({ type: 'hello', protocolVersion, device: { hardwareUuid, serial }, agentVersion: '0.1.0', capabilities });
   }
 
   /** Wait until a message matching `predicate` arrived. */

@@ -41,3 +41,13 @@ export async function openTestStore(kind: BackendKind, connectionString?: string
   const url = connectionString ?? (await freshPostgresUrl());
   return createSqlStore(await openPgDriver(url, silentLogger()), { onlineGraceMs: TEST_ONLINE_GRACE_MS });
 }
+
+/**
+ * A migrated, empty store of `kind` and a way to run SQL on its database: tests use it to make the real database
+ * refuse a value (a CHECK constraint) the way it refuses NUL, so the refusal path is exercised end to end.
+ */
+export async function openTestStoreWithSql(kind: BackendKind): Promise<{ store: Store; exec(sql: string): Promise<void> }> {
+  const driver = kind === 'pglite' ? await openPgliteDriver(undefined) : await openPgDriver(await freshPostgresUrl(), silentLogger());
+  const store = await createSqlStore(driver, { onlineGraceMs: TEST_ONLINE_GRACE_MS });
+  return { store, exec: (sql) => driver.exec(sql) };
+}

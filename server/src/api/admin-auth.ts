@@ -1,8 +1,8 @@
-// Admin authentication: API tokens (Authorization: Bearer, stored hashed) for scripts, and a login that sets an
-// HttpOnly SameSite=Strict session cookie for the dashboard.
+// Admin authentication for the dashboard: a login that sets an HttpOnly SameSite=Strict session cookie, and the
+// session check. API tokens (Authorization: Bearer, stored hashed, scoped) are checked in access.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { bearerToken, generateToken, hashToken, verifyPassword } from '../auth/secrets.js';
+import { generateToken, hashToken, verifyPassword } from '../auth/secrets.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
@@ -42,14 +42,8 @@ export class AdminAuth {
     this.#clientAddress = options.clientAddress;
   }
 
-  /** The admin behind a request, or a 401. */
+  /** The logged-in admin behind a request's session cookie, or a 401. API tokens are checked in access.ts. */
   async authenticate(request: IncomingMessage): Promise<AdminPrincipal> {
-    const token = bearerToken(request.headers.authorization);
-    if (token !== undefined) {
-      const record = await this.#store.useApiToken(hashToken(token), this.#clock.now());
-      if (record !== null) return { name: `token:${record.name}`, via: 'token' };
-      throw new HttpError(401, 'E_UNAUTHENTICATED', 'unknown or revoked API token');
-    }
     const session = readCookie(request, SESSION_COOKIE);
     if (session !== undefined && /^[A-Za-z0-9_-]{43}$/.test(session)) {
       const record = await this.#store.findSession(hashToken(session), this.#clock.now());

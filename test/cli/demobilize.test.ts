@@ -51,7 +51,7 @@ describe('untether demobilize on a simulated AD-bound Mac', () => {
     const run = await untether(mac, ['demobilize', '--all', '--dry-run']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('zobrien: would convert');
-    expect(run.stdout).toContain('delete PrimaryNTDomain (dscl -raw)');
+    expect(run.stdout).toContain('delete PrimaryNTDomain (the AD NetBIOS domain');
     expect(run.stdout).toContain('Dry run: 3 would convert, 1 skipped, 0 refused. Nothing was changed.');
     expect(mac.writeCalls()).toEqual([]);
     expect(userFiles(mac)).toEqual(before);

@@ -53,17 +53,17 @@ describe('planDemobilization', () => {
     expect(plan.operations.some((operation) => operation.op === 'delete-attribute' && operation.attribute === 'dsAttrTypeStandard:AuthenticationAuthority')).toBe(false);
   });
 
-  it('edits the authority first, then deletes only the cached attributes that exist, with -raw where a plain delete is ignored', () => {
+  it('edits the authority first, then deletes only the cached attributes that exist, each by its full type', () => {
     const plan = planDemobilization(target(), facts(), DEFAULT_DEMOBILIZE_POLICY);
     expect(plan.operations.slice(0, 4).every((operation) => operation.op === 'delete-value')).toBe(true);
     const deletes = plan.operations.filter((operation) => operation.op === 'delete-attribute');
-    expect(deletes.map((operation) => operation.op === 'delete-attribute' && [operation.attribute, operation.raw])).toEqual([
-      ['dsAttrTypeStandard:OriginalNodeName', false],
-      ['dsAttrTypeStandard:CopyTimestamp', false],
-      ['dsAttrTypeNative:cached_groups', false],
-      ['dsAttrTypeStandard:SMBSID', false],
-      ['dsAttrTypeStandard:PrimaryNTDomain', true],
-      ['dsAttrTypeStandard:AppleMetaRecordName', true],
+    expect(deletes.map((operation) => operation.op === 'delete-attribute' && operation.attribute)).toEqual([
+      'dsAttrTypeStandard:OriginalNodeName',
+      'dsAttrTypeStandard:CopyTimestamp',
+      'dsAttrTypeNative:cached_groups',
+      'dsAttrTypeStandard:SMBSID',
+      'dsAttrTypeStandard:PrimaryNTDomain',
+      'dsAttrTypeStandard:AppleMetaRecordName',
     ]);
   });
 

@@ -38,7 +38,7 @@ describe('planRestore', () => {
   });
 
   it('tells a native attribute from the standard one of the same short name: the stray one goes, the snapshot one comes back', () => {
-    const attributes: Record<string, readonly string[]> = { ...before.record.attributes, 'dsAttrTypeNative:PrimaryNTDomain': ['CORP'] };
+    const attributes: Record<string, string[]> = Object.fromEntries(Object.entries({ ...before.record.attributes, 'dsAttrTypeNative:PrimaryNTDomain': ['CORP'] }).map(([key, values]) => [key, [...values]]));
     delete attributes['dsAttrTypeStandard:PrimaryNTDomain'];
     const { operations } = planRestore({ ...before, record: record('jdoe', attributes) }, before);
     expect(operations).toEqual([

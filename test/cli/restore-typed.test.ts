@@ -5,7 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS, type ScenarioName, type SimulatedMac } from '../macsim/src/index.js';
 import { typedAccount } from '../helpers/accounts.js';
-import { simulatedMac, untether } from '../helpers/sim.js';
+import { runUntether } from '../helpers/cli.js';
+import { simulatedMac } from '../helpers/sim.js';
+
+/** The built CLI with a generous timeout: the machine may be loaded, and no outcome here may depend on speed. */
+const untether = (mac: SimulatedMac, args: readonly string[]) => runUntether(args, { root: mac.root, timeoutMs: 300_000 });
 
 function everyAccount(mac: SimulatedMac): Map<string, ReturnType<typeof typedAccount>> {
   return new Map(mac.userNames().map((name) => [name, typedAccount(mac, name)]));

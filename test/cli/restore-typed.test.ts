@@ -2,6 +2,8 @@
 // TYPE NAMES INCLUDED, on a simulated Mac whose dscl resolves bare names like macOS (a bare
 // AppleMetaRecordName is dsAttrTypeNative:AppleMetaRecordName). Every account of every scenario; takeovers
 // with standard (Jamf Connect) and native (XCreds, generic) link attributes, aliases and a rename.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SCENARIOS, type ScenarioName, type SimulatedMac } from '../macsim/src/index.js';
 import { typedAccount } from '../helpers/accounts.js';
@@ -78,5 +80,27 @@ describe('restore after a takeover, type for type', () => {
     expectTypedWrites(mac);
     expect(mac.userNames()).not.toContain('arivera');
     expect(typedAccount(mac, 'alex')).toEqual(original);
+  }, 300_000);
+});
+
+describe('a record read without types is never written back', () => {
+  it('restore refuses a snapshot whose attribute names carry no type, naming it, and writes nothing', async () => {
+    const mac = simulatedMac({ scenario: 'local-only' });
+    const typed = Object.fromEntries(Object.entries(mac.readUserTyped('alex')!));
+    const { 'dsAttrTypeStandard:RealName': realName, ...rest } = typed;
+    // As an older or hand-made snapshot might hold it: one attribute by its bare name.
+    const snapshot = {
+      format: 'untether-account-snapshot-1', id: '20261201T000000000Z-takeover-00000000', user: 'alex', reason: 'takeover', takenAt: '2026-12-01T00:00:00.000Z',
+      state: { record: { recordName: 'alex', attributes: { ...rest, RealName: ['Someone Else', ...(realName ?? [])] } }, groups: { staff: true, admin: false }, accountFile: null },
+      accountFileOwner: null,
+    };
+    const directory = mac.path('/Library/Application Support/Untether/snapshots/alex');
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    writeFileSync(`${directory}/${snapshot.id}.json`, JSON.stringify({ snapshot, sha256: createHash('sha256').update(JSON.stringify(snapshot)).digest('hex') }), { mode: 0o600 });
+    mac.clearCalls();
+    const run = await untether(mac, ['restore', '--user', 'alex', '--yes']);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(/attribute "RealName" has no type/);
+    expect(mac.writeCalls()).toEqual([]);
   }, 300_000);
 });

@@ -6,7 +6,7 @@ import { writeManagedConfig } from '../helpers/daemon.js';
 const MOBILE = ['jdoe', 'zobrien', 'mchen', 'psmith'];
 const CACHED_KEYS = [
   'original_node_name', 'original_authentication_authority', 'copy_timestamp', 'cached_groups', 'cached_auth_policy', 'preserved_attributes',
-  'smb_sid', 'smb_primary_group_sid', 'smb_group_rid', 'smb_pwd_last_set', 'primaryntdomain', 'mcx_settings', 'mcx_flags',
+  'smb_sid', 'smb_primary_group_sid', 'smb_group_rid', 'smb_pwd_last_set', 'dsAttrTypeStandard:PrimaryNTDomain', 'dsAttrTypeStandard:AppleMetaRecordName', 'mcx_settings', 'mcx_flags',
 ];
 
 describe('untether demobilize on a simulated AD-bound Mac', () => {

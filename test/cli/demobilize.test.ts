@@ -6,7 +6,7 @@ import { writeManagedConfig } from '../helpers/daemon.js';
 const MOBILE = ['jdoe', 'zobrien', 'mchen', 'psmith'];
 const CACHED_KEYS = [
   'original_node_name', 'original_authentication_authority', 'copy_timestamp', 'cached_groups', 'cached_auth_policy', 'preserved_attributes',
-  'smb_sid', 'smb_primary_group_sid', 'smb_group_rid', 'smb_pwd_last_set', 'primaryntdomain', 'mcx_settings', 'mcx_flags',
+  'smb_sid', 'smb_primary_group_sid', 'smb_group_rid', 'smb_pwd_last_set', 'dsAttrTypeStandard:PrimaryNTDomain', 'dsAttrTypeStandard:AppleMetaRecordName', 'mcx_settings', 'mcx_flags',
 ];
 
 describe('untether demobilize on a simulated AD-bound Mac', () => {
@@ -51,7 +51,7 @@ describe('untether demobilize on a simulated AD-bound Mac', () => {
     const run = await untether(mac, ['demobilize', '--all', '--dry-run']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('zobrien: would convert');
-    expect(run.stdout).toContain('delete PrimaryNTDomain (dscl -raw)');
+    expect(run.stdout).toContain('delete PrimaryNTDomain (the AD NetBIOS domain');
     expect(run.stdout).toContain('Dry run: 3 would convert, 1 skipped, 0 refused. Nothing was changed.');
     expect(mac.writeCalls()).toEqual([]);
     expect(userFiles(mac)).toEqual(before);

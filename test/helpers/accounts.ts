@@ -47,3 +47,26 @@ export function accountSnapshot(mac: SimulatedMac, user: string) {
     accountFile: accountFile(mac, user),
   };
 }
+
+/**
+ * A user record by FULL type name (dsAttrTypeStandard:X / dsAttrTypeNative:X, as dscl -plist shows it), with
+ * AuthenticationAuthority sorted (a restore appends, so order may differ). Two records that differ only in
+ * an attribute's type (standard vs native) differ here.
+ */
+export function typedUser(mac: SimulatedMac, name: string): Record<string, string[]> | undefined {
+  const record = mac.readUserTyped(name);
+  if (!record) return undefined;
+  const authority = 'dsAttrTypeStandard:AuthenticationAuthority';
+  if (record[authority]) record[authority] = [...record[authority]].sort();
+  return record;
+}
+
+/** Everything a rollback or restore must give back, with the record compared type for type. */
+export function typedAccount(mac: SimulatedMac, user: string) {
+  return {
+    record: typedUser(mac, user),
+    staff: groupMembers(mac, 'staff').includes(user),
+    admin: groupMembers(mac, 'admin').includes(user),
+    accountFile: accountFile(mac, user),
+  };
+}

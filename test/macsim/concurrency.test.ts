@@ -36,6 +36,6 @@ describe('concurrent fakes', () => {
     expect(state.searchPolicy.search.cspSearchPath).toEqual(['/Local/Default', '/BSD/local']);
     expect(mac.loginMechanisms()).toContain('JamfConnectLogin:LoginUI');
     expect(mac.readGroup('staff')?.users).toContain('jdoe');
-    expect(mac.readUser('zobrien')?.jobtitle?.[0]).toMatch(/^title \d$/);
+    expect(mac.readUserTyped('zobrien')?.['dsAttrTypeNative:JobTitle']?.[0]).toMatch(/^title \d$/);
   });
 });

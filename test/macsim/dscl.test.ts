@@ -122,10 +122,10 @@ describe('dscl read (text)', () => {
     expect(result).toMatchObject({ stdout: 'read: Invalid Path\n', stderr: '<dscl_cmd> DS Error: -14009 (eDSUnknownNodeName)\n', exitCode: 185 });
   });
 
-  it('keeps both prefixes with -raw', async () => {
-    const { stdout } = await dscl('-raw', '.', '-read', '/Users/jdoe', 'UniqueID', 'dsAttrTypeNative:cached_groups');
+  it('keeps both prefixes with -raw, and takes -raw key names literally (a bare one names nothing)', async () => {
+    const { stdout } = await dscl('-raw', '.', '-read', '/Users/jdoe', 'dsAttrTypeStandard:UniqueID', 'dsAttrTypeNative:cached_groups', 'UniqueID');
     expect(stdout).toBe(
-      'dsAttrTypeNative:cached_groups: 5B2C8D34-1A7E-4F6B-9C0D-2E3F4A5B6C7D 8E9F0A1B-2C3D-4E5F-6A7B-8C9D0E1F2A3B\ndsAttrTypeStandard:UniqueID: 1104562915\n',
+      'dsAttrTypeNative:cached_groups: 5B2C8D34-1A7E-4F6B-9C0D-2E3F4A5B6C7D 8E9F0A1B-2C3D-4E5F-6A7B-8C9D0E1F2A3B\ndsAttrTypeStandard:UniqueID: 1104562915\nNo such key: UniqueID\n',
     );
   });
 
@@ -179,17 +179,19 @@ describe('dscl writes', () => {
     ]) {
       expect(await dscl('.', ...args)).toMatchObject({ stdout: '', stderr: '', exitCode: 0 });
     }
-    expect(mac.readUser('psmith')?.jobtitle).toEqual(['Engineer', 'Lead', 'Lead', 'Manager']);
+    // JobTitle is outside the local standard list: the bare name is the native attribute.
+    expect(mac.readUserTyped('psmith')?.['dsAttrTypeNative:JobTitle']).toEqual(['Engineer', 'Lead', 'Lead', 'Manager']);
     await dscl('.', '-create', '/Users/psmith', 'JobTitle', 'Analyst');
-    expect(mac.readUser('psmith')?.jobtitle).toEqual(['Analyst']);
+    expect(mac.readUserTyped('psmith')?.['dsAttrTypeNative:JobTitle']).toEqual(['Analyst']);
+    expect(mac.readUserTyped('psmith')?.['dsAttrTypeStandard:JobTitle']).toBeUndefined();
   });
 
   it('deletes one value, then the attribute; deleting an absent attribute is silent', async () => {
     await dscl('.', '-create', '/Users/psmith', 'JobTitle', 'A', 'B');
     await dscl('.', '-delete', '/Users/psmith', 'JobTitle', 'A');
-    expect(mac.readUser('psmith')?.jobtitle).toEqual(['B']);
+    expect(mac.readUserTyped('psmith')?.['dsAttrTypeNative:JobTitle']).toEqual(['B']);
     await dscl('.', '-delete', '/Users/psmith', 'JobTitle');
-    expect(mac.readUser('psmith')?.jobtitle).toBeUndefined();
+    expect(mac.readUserTyped('psmith')?.['dsAttrTypeNative:JobTitle']).toBeUndefined();
     expect(await dscl('.', '-delete', '/Users/psmith', 'JobTitle')).toMatchObject({ stdout: '', stderr: '', exitCode: 0 });
   });
 
@@ -208,10 +210,16 @@ describe('dscl writes', () => {
 
   it('silently ignores a plain delete of PrimaryNTDomain and AppleMetaRecordName (RT #63); -raw with the full name removes them', async () => {
     for (const attribute of ['PrimaryNTDomain', 'AppleMetaRecordName']) {
+      const full = `dsAttrTypeStandard:${attribute}`;
+      // The bare name is the native attribute, which the record does not have: nothing happens.
       expect(await dscl('.', '-delete', '/Users/zobrien', attribute)).toMatchObject({ stdout: '', stderr: '', exitCode: 0 });
-      expect((await dscl('.', '-read', '/Users/zobrien', attribute)).stdout).not.toContain('No such key');
-      expect(await dscl('-raw', '.', '-delete', '/Users/zobrien', `dsAttrTypeStandard:${attribute}`)).toMatchObject({ exitCode: 0 });
       expect((await dscl('.', '-read', '/Users/zobrien', attribute)).stdout).toBe(`No such key: ${attribute}\n`);
+      expect((await dscl('-raw', '.', '-read', '/Users/zobrien', full)).stdout).toContain(`${full}:`);
+      // The full name without -raw is not trusted either (every known fix uses -raw).
+      expect(await dscl('.', '-delete', '/Users/zobrien', full)).toMatchObject({ exitCode: 0 });
+      expect((await dscl('-raw', '.', '-read', '/Users/zobrien', full)).stdout).toContain(`${full}:`);
+      expect(await dscl('-raw', '.', '-delete', '/Users/zobrien', full)).toMatchObject({ exitCode: 0 });
+      expect((await dscl('-raw', '.', '-read', '/Users/zobrien', full)).stdout).toBe(`No such key: ${full}\n`);
     }
   });
 
@@ -230,6 +238,89 @@ describe('dscl writes', () => {
     expect(mac.exists('/var/db/dslocal/nodes/Default/users/tempuser.plist')).toBe(false);
     expect(await dscl('.', '-delete', '/Users/renamed')).toMatchObject({ exitCode: 0 });
     expect(mac.readUser('renamed')).toBeUndefined();
+  });
+});
+
+describe('dscl attribute name resolution (every verb)', () => {
+  // macos-tools.md §1.5: a bare X is dsAttrTypeStandard:X only when X is in the node's standard attribute
+  // list, otherwise dsAttrTypeNative:X; with -raw names are taken literally. Three kinds of names: one in
+  // the list (RealName), a standard attribute outside it (AppleMetaRecordName) and an unknown one.
+  let local: SimulatedMac;
+  const run = (...args: string[]) => local.run('dscl', args);
+  const typed = () => local.readUserTyped('alex')!;
+  beforeAll(() => {
+    local = tempMac({ scenario: 'local-only' });
+  });
+
+  it('create, append and merge with a bare name write the type the standard list gives it', async () => {
+    await run('.', '-create', '/Users/alex', 'RealName', 'Alex R');
+    await run('.', '-create', '/Users/alex', 'AppleMetaRecordName', 'CN=bare');
+    await run('.', '-append', '/Users/alex', 'AppleMetaRecordName', 'CN=appended');
+    await run('.', '-merge', '/Users/alex', 'FavouriteColour', 'blue', 'blue');
+    expect(typed()).toMatchObject({
+      'dsAttrTypeStandard:RealName': ['Alex R'],
+      'dsAttrTypeNative:AppleMetaRecordName': ['CN=bare', 'CN=appended'],
+      'dsAttrTypeNative:FavouriteColour': ['blue'],
+    });
+    expect(typed()['dsAttrTypeStandard:AppleMetaRecordName']).toBeUndefined();
+    expect(typed()['dsAttrTypeStandard:FavouriteColour']).toBeUndefined();
+  });
+
+  it('-raw with full names writes exactly the type named, beside a native attribute of the same short name', async () => {
+    await run('-raw', '.', '-create', '/Users/alex', 'dsAttrTypeStandard:AppleMetaRecordName', 'CN=standard');
+    await run('-raw', '.', '-append', '/Users/alex', 'dsAttrTypeStandard:FavouriteColour', 'red');
+    await run('-raw', '.', '-merge', '/Users/alex', 'dsAttrTypeNative:RealName', 'native name');
+    expect(typed()).toMatchObject({
+      'dsAttrTypeStandard:AppleMetaRecordName': ['CN=standard'],
+      'dsAttrTypeNative:AppleMetaRecordName': ['CN=bare', 'CN=appended'],
+      'dsAttrTypeStandard:FavouriteColour': ['red'],
+      'dsAttrTypeNative:RealName': ['native name'],
+      'dsAttrTypeStandard:RealName': ['Alex R'],
+    });
+  });
+
+  it('read shows each type under its own name; a bare key reads the type the list gives it, -raw keys are literal', async () => {
+    const text = (await run('.', '-read', '/Users/alex', 'AppleMetaRecordName', 'RealName')).stdout;
+    expect(text).toBe('dsAttrTypeNative:AppleMetaRecordName: CN=bare CN=appended\nRealName:\n Alex R\n');
+    const raw = (await run('-raw', '.', '-read', '/Users/alex', 'dsAttrTypeStandard:AppleMetaRecordName', 'AppleMetaRecordName')).stdout;
+    expect(raw).toBe('dsAttrTypeStandard:AppleMetaRecordName: CN=standard\nNo such key: AppleMetaRecordName\n');
+    const all = (await run('.', '-read', '/Users/alex')).stdout;
+    expect(all).toContain('dsAttrTypeNative:AppleMetaRecordName: CN=bare CN=appended\n');
+    expect(all).toContain('\nAppleMetaRecordName: CN=standard\n');
+    expect(all).toContain('dsAttrTypeNative:RealName:\n native name\n');
+    const plist = parseXmlPlist((await run('-plist', '.', '-read', '/Users/alex', 'FavouriteColour', 'dsAttrTypeStandard:FavouriteColour')).stdout);
+    expect(plist).toEqual({ 'dsAttrTypeNative:FavouriteColour': ['blue'], 'dsAttrTypeStandard:FavouriteColour': ['red'] });
+  });
+
+  it('readall and list resolve their keys the same way', async () => {
+    const records = parseXmlPlist((await run('-plist', '.', '-readall', '/Users', 'AppleMetaRecordName')).stdout) as PlistDict[];
+    expect(records.filter((record) => Object.keys(record).length > 0)).toEqual([{ 'dsAttrTypeNative:AppleMetaRecordName': ['CN=bare', 'CN=appended'] }]);
+    expect((await run('.', '-list', '/Users', 'AppleMetaRecordName')).stdout).toBe('alex   CN=bare CN=appended\n');
+    expect((await run('-raw', '.', '-list', '/Users', 'dsAttrTypeStandard:AppleMetaRecordName')).stdout).toBe('alex   CN=standard\n');
+    expect((await run('-raw', '.', '-list', '/Users', 'AppleMetaRecordName')).stdout).toBe('');
+  });
+
+  it('change and delete with a bare name touch only the type the list gives it', async () => {
+    expect(await run('.', '-change', '/Users/alex', 'AppleMetaRecordName', 'CN=standard', 'CN=x')).toMatchObject({ exitCode: 54 });
+    expect(await run('.', '-change', '/Users/alex', 'AppleMetaRecordName', 'CN=bare', 'CN=changed')).toMatchObject({ exitCode: 0 });
+    await run('.', '-delete', '/Users/alex', 'AppleMetaRecordName', 'CN=appended');
+    await run('.', '-delete', '/Users/alex', 'FavouriteColour');
+    expect(typed()).toMatchObject({ 'dsAttrTypeNative:AppleMetaRecordName': ['CN=changed'], 'dsAttrTypeStandard:AppleMetaRecordName': ['CN=standard'], 'dsAttrTypeStandard:FavouriteColour': ['red'] });
+    expect(typed()['dsAttrTypeNative:FavouriteColour']).toBeUndefined();
+    await run('-raw', '.', '-change', '/Users/alex', 'dsAttrTypeStandard:AppleMetaRecordName', 'CN=standard', 'CN=raw');
+    await run('-raw', '.', '-delete', '/Users/alex', 'dsAttrTypeNative:AppleMetaRecordName');
+    expect(typed()['dsAttrTypeStandard:AppleMetaRecordName']).toEqual(['CN=raw']);
+    expect(typed()['dsAttrTypeNative:AppleMetaRecordName']).toBeUndefined();
+  });
+
+  it('fails loudly on a -raw write with a bare name and on an unknown option before the data source; values after the key may start with "-"', async () => {
+    const bare = await run('-raw', '.', '-create', '/Users/alex', 'RealName', 'x');
+    expect(bare.exitCode).toBe(99);
+    expect(bare.stderr).toMatch(/unsupported invocation: .*bare attribute name "RealName"/);
+    const option = await run('-x', '.', '-read', '/Users/alex');
+    expect(option.exitCode).toBe(99);
+    expect(await run('-raw', '.', '-create', '/Users/alex', 'dsAttrTypeNative:dashes', '-raw', '--', '-plist')).toMatchObject({ exitCode: 0 });
+    expect(typed()['dsAttrTypeNative:dashes']).toEqual(['-raw', '--', '-plist']);
   });
 });
 

@@ -49,7 +49,7 @@ describe('ad-bound', () => {
       expect(record.gid).toEqual([String(DOMAIN_USERS_GID)]);
       expect(record.original_node_name?.[0]).toMatch(/^\/Active Directory\/CORP\//);
       expect(record.authentication_authority?.[0]).toMatch(new RegExp(`^;LocalCachedUser;/Active Directory/CORP/[^:]+:${name}:[0-9A-F-]{36}$`));
-      for (const key of ['cached_groups', 'cached_auth_policy', 'copy_timestamp', 'original_authentication_authority', 'preserved_attributes', 'smb_sid', 'primaryntdomain', 'applemetarecordname', 'ShadowHashData']) {
+      for (const key of ['cached_groups', 'cached_auth_policy', 'copy_timestamp', 'original_authentication_authority', 'preserved_attributes', 'smb_sid', 'dsAttrTypeStandard:PrimaryNTDomain', 'dsAttrTypeStandard:AppleMetaRecordName', 'ShadowHashData']) {
         expect(record[key], `${name} ${key}`).toBeDefined();
       }
       expect(mac.exists(`/Users/${name}/.account`)).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDirectoryKerberosAuthority, planDemobilization, type DemobilizeFacts } from '../../agent/src/plan/demobilize.js';
-import { applyToAttributes } from '../../agent/src/plan/operations.js';
+import { applyToAttributes, describeOperation, planOperationSchema } from '../../agent/src/plan/operations.js';
 import { DEFAULT_DEMOBILIZE_POLICY, demobilizePolicySchema } from '../../agent/src/plan/policy.js';
 import { LOCAL_GUID, localRecord, MOBILE_GUID, mobileRecord, record } from '../inventory/facts-fixture.js';
 
@@ -53,17 +53,17 @@ describe('planDemobilization', () => {
     expect(plan.operations.some((operation) => operation.op === 'delete-attribute' && operation.attribute === 'dsAttrTypeStandard:AuthenticationAuthority')).toBe(false);
   });
 
-  it('edits the authority first, then deletes only the cached attributes that exist, with -raw where a plain delete is ignored', () => {
+  it('edits the authority first, then deletes only the cached attributes that exist, each by its full type', () => {
     const plan = planDemobilization(target(), facts(), DEFAULT_DEMOBILIZE_POLICY);
     expect(plan.operations.slice(0, 4).every((operation) => operation.op === 'delete-value')).toBe(true);
     const deletes = plan.operations.filter((operation) => operation.op === 'delete-attribute');
-    expect(deletes.map((operation) => operation.op === 'delete-attribute' && [operation.attribute, operation.raw])).toEqual([
-      ['dsAttrTypeStandard:OriginalNodeName', false],
-      ['dsAttrTypeStandard:CopyTimestamp', false],
-      ['dsAttrTypeNative:cached_groups', false],
-      ['dsAttrTypeStandard:SMBSID', false],
-      ['dsAttrTypeStandard:PrimaryNTDomain', true],
-      ['dsAttrTypeStandard:AppleMetaRecordName', true],
+    expect(deletes.map((operation) => operation.op === 'delete-attribute' && operation.attribute)).toEqual([
+      'dsAttrTypeStandard:OriginalNodeName',
+      'dsAttrTypeStandard:CopyTimestamp',
+      'dsAttrTypeNative:cached_groups',
+      'dsAttrTypeStandard:SMBSID',
+      'dsAttrTypeStandard:PrimaryNTDomain',
+      'dsAttrTypeStandard:AppleMetaRecordName',
     ]);
   });
 
@@ -161,5 +161,15 @@ describe('planDemobilization with primaryGroup=keep-with-alias', () => {
     const plan = planDemobilization(target(), facts(), demobilizePolicySchema.parse({ primaryGroup: 'keep-with-alias' }));
     expect(plan.operations.some((operation) => operation.op === 'set-attribute' && operation.attribute === 'dsAttrTypeStandard:PrimaryGroupID')).toBe(false);
     expect(plan.operations).toContainEqual(expect.objectContaining({ op: 'ensure-alias-group', group: 'ad-primary-1583428591', gid: 1583428591 }));
+  });
+});
+
+describe('plan operations across the typed-writes upgrade', () => {
+  it('still reads a journaled delete-attribute with the old raw flag, and shows a native attribute with its prefix', () => {
+    const old = planOperationSchema.parse({ op: 'delete-attribute', attribute: 'dsAttrTypeStandard:PrimaryNTDomain', raw: true, why: 'cached' });
+    expect(old).toMatchObject({ op: 'delete-attribute', attribute: 'dsAttrTypeStandard:PrimaryNTDomain' });
+    expect(planOperationSchema.safeParse({ op: 'delete-attribute', attribute: 'PrimaryNTDomain', why: 'bare' }).success).toBe(false);
+    expect(describeOperation({ op: 'delete-attribute', attribute: 'dsAttrTypeNative:PrimaryNTDomain', why: 'stray' })).toBe('delete dsAttrTypeNative:PrimaryNTDomain (stray)');
+    expect(describeOperation({ op: 'delete-attribute', attribute: 'dsAttrTypeStandard:PrimaryNTDomain', why: 'cached' })).toBe('delete PrimaryNTDomain (cached)');
   });
 });

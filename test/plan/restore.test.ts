@@ -37,6 +37,22 @@ describe('planRestore', () => {
     }
   });
 
+  it('tells a native attribute from the standard one of the same short name: the stray one goes, the snapshot one comes back', () => {
+    const attributes: Record<string, string[]> = Object.fromEntries(Object.entries({ ...before.record.attributes, 'dsAttrTypeNative:PrimaryNTDomain': ['CORP'] }).map(([key, values]) => [key, [...values]]));
+    delete attributes['dsAttrTypeStandard:PrimaryNTDomain'];
+    const { operations } = planRestore({ ...before, record: record('jdoe', attributes) }, before);
+    expect(operations).toEqual([
+      { op: 'delete-attribute', attribute: 'dsAttrTypeNative:PrimaryNTDomain', why: 'absent in the snapshot' },
+      { op: 'set-attribute', attribute: 'dsAttrTypeStandard:PrimaryNTDomain', values: ['CORP'], why: 'as in the snapshot' },
+    ]);
+  });
+
+  it('refuses to plan from a record read without types (a bare attribute name), naming it', () => {
+    const untyped = { ...before, record: record('jdoe', { ...before.record.attributes, PrimaryNTDomain: ['CORP'] }) };
+    expect(() => planRestore(before, untyped)).toThrow(/attribute "PrimaryNTDomain" has no type .*never written back/);
+    expect(() => planRestore(untyped, before)).toThrow(expect.objectContaining({ code: 'E_UNTYPED_ATTRIBUTE' }));
+  });
+
   it('restores group membership and ~/.account, and does nothing when nothing changed', () => {
     expect(planRestore(before, before).operations).toEqual([]);
     const { operations } = planRestore(afterPartial(99), before);

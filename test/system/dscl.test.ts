@@ -175,56 +175,40 @@ describe('dscl tool calls', () => {
     expect(error).toMatchObject({ exitCode: 54 });
   });
 
-  it('deletes PrimaryNTDomain and AppleMetaRecordName with -raw and the full standard name', async () => {
+  it('names every attribute of every write by its full type under -raw, standard or native, mapped or not', async () => {
     mac.install('dscl', {});
     await deleteAttribute('/Users/jdoe', standardType('PrimaryNTDomain'));
     await deleteAttribute('/Users/jdoe', standardType('AppleMetaRecordName'));
+    await deleteAttribute('/Users/jdoe', standardType('OriginalNodeName'));
+    await deleteAttribute('/Users/jdoe', nativeType('cached_groups'));
+    await createAttribute('/Users/jdoe', standardType('NetworkUser'), ['jdoe@example.com']);
+    await createAttribute('/Users/jdoe', nativeType('_xcreds_oidc_username'), ['jdoe']);
+    await createAttribute('/Users/jdoe', standardType('AppleMetaRecordName'), ['CN=John Doe,DC=corp']);
     expect(mac.calls('dscl').map((call) => call.args)).toEqual([
       ['-raw', '.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:PrimaryNTDomain'],
       ['-raw', '.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:AppleMetaRecordName'],
+      ['-raw', '.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:OriginalNodeName'],
+      ['-raw', '.', '-delete', '/Users/jdoe', 'dsAttrTypeNative:cached_groups'],
+      ['-raw', '.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:NetworkUser', 'jdoe@example.com'],
+      ['-raw', '.', '-create', '/Users/jdoe', 'dsAttrTypeNative:_xcreds_oidc_username', 'jdoe'],
+      ['-raw', '.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:AppleMetaRecordName', 'CN=John Doe,DC=corp'],
     ]);
   });
 
-  it('deletes other attributes by bare name, and honours an explicit raw option', async () => {
-    mac.install('dscl', {});
-    await deleteAttribute('/Users/jdoe', standardType('OriginalNodeName'));
-    await deleteAttribute('/Users/jdoe', nativeType('cached_groups'));
-    await deleteAttribute('/Users/jdoe', standardType('SMBSID'), { raw: true });
-    await deleteAttribute('/Users/jdoe', standardType('PrimaryNTDomain'), { raw: false });
-    expect(mac.calls('dscl').map((call) => call.args)).toEqual([
-      ['.', '-delete', '/Users/jdoe', 'OriginalNodeName'],
-      ['.', '-delete', '/Users/jdoe', 'cached_groups'],
-      ['-raw', '.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:SMBSID'],
-      ['.', '-delete', '/Users/jdoe', 'PrimaryNTDomain'],
-    ]);
-  });
-
-  it('names standard attributes the local node does not map (Jamf Connect\'s) by their full type name', async () => {
-    mac.install('dscl', {});
-    await createAttribute('/Users/jdoe', standardType('NetworkUser'), ['jdoe@example.com']);
-    await createAttribute('/Users/jdoe', standardType('OIDCProvider'), ['Azure']);
-    await deleteAttribute('/Users/jdoe', standardType('AzureUser'));
-    expect(mac.calls('dscl').map((call) => call.args)).toEqual([
-      ['.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:NetworkUser', 'jdoe@example.com'],
-      ['.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:OIDCProvider', 'Azure'],
-      ['.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:AzureUser'],
-    ]);
-  });
-
-  it('passes values with spaces and semicolons as single arguments', async () => {
+  it('passes values (spaces, semicolons, a leading dash) as single arguments after the attribute, never before the data source', async () => {
     mac.install('dscl', {});
     const value = ';LocalCachedUser;/Active Directory/CORP/corp.example.com:jdoe:9A1F2D0C-B782-488A-80BA-CAC95AB6CAE9';
     await deleteValue('/Users/jdoe', standardType('AuthenticationAuthority'), value);
     await appendValues('/Users/jdoe', standardType('AuthenticationAuthority'), [';SecureToken;']);
     await mergeValues('/Groups/staff', standardType('GroupMembership'), ['jdoe']);
-    await createAttribute('/Users/jdoe', standardType('RealName'), ['John Doe']);
-    await changeValue('/Users/jdoe', standardType('PrimaryGroupID'), '1522360086', '20');
+    await createAttribute('/Users/jdoe', standardType('RealName'), ['-plist John Doe']);
+    await changeValue('/Users/jdoe', standardType('PrimaryGroupID'), '1522360086', '-20');
     expect(mac.calls('dscl').map((call) => call.args)).toEqual([
-      ['.', '-delete', '/Users/jdoe', 'AuthenticationAuthority', value],
-      ['.', '-append', '/Users/jdoe', 'AuthenticationAuthority', ';SecureToken;'],
-      ['.', '-merge', '/Groups/staff', 'GroupMembership', 'jdoe'],
-      ['.', '-create', '/Users/jdoe', 'RealName', 'John Doe'],
-      ['.', '-change', '/Users/jdoe', 'PrimaryGroupID', '1522360086', '20'],
+      ['-raw', '.', '-delete', '/Users/jdoe', 'dsAttrTypeStandard:AuthenticationAuthority', value],
+      ['-raw', '.', '-append', '/Users/jdoe', 'dsAttrTypeStandard:AuthenticationAuthority', ';SecureToken;'],
+      ['-raw', '.', '-merge', '/Groups/staff', 'dsAttrTypeStandard:GroupMembership', 'jdoe'],
+      ['-raw', '.', '-create', '/Users/jdoe', 'dsAttrTypeStandard:RealName', '-plist John Doe'],
+      ['-raw', '.', '-change', '/Users/jdoe', 'dsAttrTypeStandard:PrimaryGroupID', '1522360086', '-20'],
     ]);
   });
 
@@ -241,7 +225,7 @@ describe('dscl tool calls', () => {
     mac.installFixture('dscl', 'macos-any/dscl-list-Users-UserShell');
     const entries = await listRecords('/Users', standardType('UserShell'));
     expect(entries[3]).toEqual({ recordName: 'itsafeature', value: '/bin/bash' });
-    expect(mac.calls('dscl')[0]!.args).toEqual(['.', '-list', '/Users', 'UserShell']);
+    expect(mac.calls('dscl')[0]!.args).toEqual(['-raw', '.', '-list', '/Users', 'dsAttrTypeStandard:UserShell']);
   });
 
   it('lists record names', async () => {
@@ -262,7 +246,7 @@ describe('dscl tool calls', () => {
     await removeSearchPath('/Search/Contacts', '/Active Directory/CORP/All Domains');
     expect(mac.calls('dscl').map((call) => call.args)).toEqual([
       ['-plist', '/Search', '-read', '/', 'SearchPolicy', 'CSPSearchPath'],
-      ['/Search/Contacts', '-delete', '/', 'CSPSearchPath', '/Active Directory/CORP/All Domains'],
+      ['-raw', '/Search/Contacts', '-delete', '/', 'dsAttrTypeStandard:CSPSearchPath', '/Active Directory/CORP/All Domains'],
     ]);
   });
 

@@ -76,7 +76,7 @@ describe('untether takeover with one mapping', () => {
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('the command line: alex ← alex@example.com (xcreds): would link');
-    expect(run.stdout).toContain('set _xcreds_oidc_username to "alex"');
+    expect(run.stdout).toContain('set dsAttrTypeNative:_xcreds_oidc_username to "alex"');
     expect(run.stdout).toContain('Dry run: 1 would link, 0 unchanged, 0 refused. Nothing was changed.');
     const json = JSON.parse((await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--dry-run', '--json'])).stdout) as { accounts: Array<{ plan: { action: string } }> };
     expect(json.accounts[0]!.plan.action).toBe('link');

@@ -9,7 +9,6 @@ import {
   PASSWORD_PLACEHOLDER,
   PRIMARY_GROUP_ID,
 } from './cached-attributes.js';
-import { RAW_DELETE_ATTRIBUTES } from '../system/dscl.js';
 import type { PlanOperation } from './operations.js';
 import type { DemobilizePolicy } from './policy.js';
 
@@ -138,10 +137,10 @@ export function demobilizeOperations(target: DemobilizeTarget, facts: Demobilize
   const { record } = target;
   const operations = authorityOperations(record);
   for (const { type, why } of CACHED_AD_ATTRIBUTES) {
-    if (record.attributes[type] !== undefined) operations.push({ op: 'delete-attribute', attribute: type, raw: RAW_DELETE_ATTRIBUTES.has(type), why });
+    if (record.attributes[type] !== undefined) operations.push({ op: 'delete-attribute', attribute: type, why });
   }
   if (policy.altSecurityIdentities === 'remove' && record.attributes[ALT_SECURITY_IDENTITIES] !== undefined) {
-    operations.push({ op: 'delete-attribute', attribute: ALT_SECURITY_IDENTITIES, raw: false, why: 'policy altSecurityIdentities=remove' });
+    operations.push({ op: 'delete-attribute', attribute: ALT_SECURITY_IDENTITIES, why: 'policy altSecurityIdentities=remove' });
   }
   const password = standardAttribute(record, 'Password') ?? [];
   if (password.length !== 1 || password[0] !== PASSWORD_PLACEHOLDER) {

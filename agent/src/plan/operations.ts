@@ -25,7 +25,8 @@ export const HOME_DIRECTORY = 'dsAttrTypeStandard:NFSHomeDirectory' as const;
 /** The operations, as a schema: plans are read back from the journal and must be checked like any input. */
 export const planOperationSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('delete-value'), attribute: attributeType, value: z.string(), why: z.string() }),
-  z.object({ op: z.literal('delete-attribute'), attribute: attributeType, raw: z.boolean(), why: z.string() }),
+  /** `raw` is only in journals written before every dscl write used -raw (0.1.x); it is read and ignored. */
+  z.object({ op: z.literal('delete-attribute'), attribute: attributeType, raw: z.boolean().optional(), why: z.string() }),
   z.object({ op: z.literal('set-attribute'), attribute: attributeType, values: z.array(z.string()), why: z.string() }),
   z.object({ op: z.literal('append-values'), attribute: attributeType, values: z.array(z.string()).min(1), why: z.string() }),
   z.object({ op: z.literal('remove-account-file'), why: z.string() }),
@@ -46,12 +47,13 @@ export type PlanOperation = z.infer<typeof planOperationSchema>;
 
 /** One line for people: what the operation does, then why. */
 export function describeOperation(operation: PlanOperation): string {
-  const name = (attribute: AttributeType) => attribute.replace(/^dsAttrType(Standard|Native):/, '');
+  // As `dscl . -read` shows it: the standard prefix dropped, the native one kept, so the two never look alike.
+  const name = (attribute: AttributeType) => attribute.replace(/^dsAttrTypeStandard:/, '');
   switch (operation.op) {
     case 'delete-value':
       return `remove ${name(operation.attribute)} value "${operation.value}" (${operation.why})`;
     case 'delete-attribute':
-      return `delete ${name(operation.attribute)}${operation.raw ? ' (dscl -raw)' : ''} (${operation.why})`;
+      return `delete ${name(operation.attribute)} (${operation.why})`;
     case 'set-attribute':
       return `set ${name(operation.attribute)} to ${operation.values.map((value) => `"${value}"`).join(' ')} (${operation.why})`;
     case 'append-values':

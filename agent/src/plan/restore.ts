@@ -1,6 +1,7 @@
 // Pure: an account as it is now and as its snapshot recorded it in, the operations that put it back out.
 // Rollback after a failed step, crash recovery and `untether restore` all use this one function.
-import { RAW_DELETE_ATTRIBUTES, type AttributeType, type DirectoryRecord } from '../system/dscl.js';
+import { UntetherError } from '../errors.js';
+import { isAttributeType, type DirectoryRecord } from '../system/directory-record.js';
 import { AUTHENTICATION_AUTHORITY } from './cached-attributes.js';
 import { applyToAttributes, HOME_DIRECTORY, type PlanOperation } from './operations.js';
 
@@ -59,12 +60,27 @@ export interface RestoreFacts {
   homeFolderAt?: string | null;
 }
 
+/** An attribute known only by a bare name: its type (standard or native) is unknown, so it is never written. */
+function untypedAttribute(name: string): UntetherError {
+  return new UntetherError(
+    'E_UNTYPED_ATTRIBUTE',
+    `restoring: attribute "${name}" has no type (dsAttrTypeStandard: or dsAttrTypeNative:); a record read without types is never written back, because dscl would resolve the bare name to whichever type its standard list says. Nothing was changed`,
+  );
+}
+
+/** The attribute names of a record that are not full type names (a record read without types). */
+export function untypedAttributes(record: DirectoryRecord): string[] {
+  return Object.keys(record.attributes).filter((name) => !isAttributeType(name));
+}
+
 /**
  * The operations that make `current` equal to `snapshot`, and what cannot be put back (with why). A renamed
  * account is renamed back first (everything after addresses it by its snapshot name), then its home folder
  * is moved back, then groups, files and attributes follow as for any account.
  */
 export function planRestore(current: AccountState, snapshot: AccountState, facts: RestoreFacts = {}): { operations: PlanOperation[]; unrestorable: string[] } {
+  const untyped = [...untypedAttributes(snapshot.record), ...untypedAttributes(current.record)];
+  if (untyped.length > 0) throw untypedAttribute(untyped[0]!);
   const unrestorable: string[] = [];
   const renameOps: PlanOperation[] = [];
   if (current.record.recordName !== snapshot.record.recordName) {
@@ -111,8 +127,9 @@ export function planRestore(current: AccountState, snapshot: AccountState, facts
       unrestorable.push(`${type.replace(/^dsAttrType\w+:/, '')}: ${notWritable}`);
       continue;
     }
-    const attribute = type as AttributeType;
-    if (before === undefined) attributeOps.push({ op: 'delete-attribute', attribute, raw: RAW_DELETE_ATTRIBUTES.has(attribute), why: 'absent in the snapshot' });
+    const attribute = type;
+    if (!isAttributeType(attribute)) throw untypedAttribute(type);
+    if (before === undefined) attributeOps.push({ op: 'delete-attribute', attribute, why: 'absent in the snapshot' });
     else attributeOps.push({ op: 'set-attribute', attribute, values: [...before], why: 'as in the snapshot' });
   }
   // The reverse of the conversion's order: the name and home folder, groups and files, then attributes, the authority last.

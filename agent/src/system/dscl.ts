@@ -2,8 +2,6 @@
 // attribute writes the conversion needs, and the /Search policy. Parsers live in directory-record.ts
 // (plist) and dscl-text.ts (text, DS errors); this file only builds argument lists and maps outcomes.
 import {
-  NATIVE_PREFIX,
-  STANDARD_PREFIX,
   isAttributeType,
   parseDsclPlistAttributes,
   parseDsclPlistRecord,
@@ -32,16 +30,6 @@ export type RecordLookup = { kind: 'found'; record: DirectoryRecord } | { kind: 
 /** The local node; all record work happens here, never on /Search (which would reach AD). */
 const LOCAL_NODE = '.';
 
-/**
- * Attributes that a plain `dscl . -delete /Users/x <Name>` silently leaves in place, because the bare
- * name resolves to a native attribute of the same name (rtrouton_scripts#63). They are deleted with
- * `-raw` and the full standard name, as BIG-RAT mobile_to_local does.
- */
-export const RAW_DELETE_ATTRIBUTES: ReadonlySet<AttributeType> = new Set([
-  standardType('PrimaryNTDomain'),
-  standardType('AppleMetaRecordName'),
-]);
-
 function checkRecordPath(path: string): string {
   if (!/^\/(Users|Groups)\/[^/\n]+$/.test(path)) {
     throw new TypeError(`directory record path: "${path}" is not /Users/<name> or /Groups/<name>`);
@@ -56,26 +44,14 @@ function checkAttribute(type: string): AttributeType {
   return type;
 }
 
-/**
- * Standard attribute types the local node has no mapping for: a bare name would resolve to a NATIVE
- * attribute of that name, so they are always passed by their full type name. dslocal then stores them
- * under that full name, which is where the products that read them look (Jamf Connect's own scripts and
- * extension attributes use `dscl . -read /Users/x dsAttrTypeStandard:NetworkUser`).
- */
-export const UNMAPPED_STANDARD_ATTRIBUTES: ReadonlySet<AttributeType> = new Set([
-  standardType('NetworkUser'),
-  standardType('OIDCProvider'),
-  standardType('AzureUser'),
-  standardType('OktaUser'),
-]);
-
-/** How an attribute is named on dscl's command line: the bare name, or with -raw (or unmapped) the full type name. */
-function attributeArgument(type: AttributeType, raw: boolean): string {
-  if (raw || UNMAPPED_STANDARD_ATTRIBUTES.has(type)) return type;
-  // dscl resolves a bare name to the standard type when the node knows it, otherwise to the native one;
-  // a prefixed native name is reported to be a silent no-op on delete (Intendant PR #193), so strip it.
-  return type.startsWith(NATIVE_PREFIX) ? type.slice(NATIVE_PREFIX.length) : type.slice(STANDARD_PREFIX.length);
-}
+// Every attribute is named by its FULL type name under `-raw`, exactly as `dscl -plist` read it. Without
+// -raw dscl turns a bare X into dsAttrTypeStandard:X only when X is in the node's standard attribute list
+// and into dsAttrTypeNative:X otherwise (macos-tools.md §1.5): a bare `AppleMetaRecordName` or
+// `PrimaryNTDomain` is a different, native attribute, so a delete of it does nothing and a create makes a
+// second one. With -raw and the full name there is no resolution to get wrong, for any attribute, standard
+// or native (Jamf Connect's NetworkUser is standard, XCreds' _xcreds_oidc_* are native).
+// Values are positional after the attribute; dscl's own options (-raw, -plist, -u, ...) come only before
+// the data source, so a value starting with "-" is never read as one.
 
 /** Read every record of a type with ONE `dscl -plist . -readall` call. Odd records are listed as unreadable. */
 export async function readAllRecords(path: RecordTypePath): Promise<RecordListing> {
@@ -99,52 +75,50 @@ export async function listRecordNames(path: RecordTypePath): Promise<string[]> {
   return parseToolOutput(result, parseDsclNames);
 }
 
-/** List the records that have an attribute, with the whole rest of each line (`dscl . -list /Users <Attr>`). */
+/** List the records that have an attribute, with the whole rest of each line (`dscl -raw . -list /Users <full type>`). */
 export async function listRecords(path: RecordTypePath, attribute: AttributeType): Promise<DsclListEntry[]> {
-  const result = await runToolChecked('dscl', [LOCAL_NODE, '-list', path, attributeArgument(checkAttribute(attribute), false)]);
+  const result = await runToolChecked('dscl', ['-raw', LOCAL_NODE, '-list', path, checkAttribute(attribute)]);
   return parseToolOutput(result, parseDsclList);
 }
 
-async function write(args: readonly string[], raw = false): Promise<void> {
-  await runToolChecked('dscl', raw ? ['-raw', LOCAL_NODE, ...args] : [LOCAL_NODE, ...args]);
+/** One attribute write: `dscl -raw . -<verb> <record> <full type> [values…]`. */
+async function write(verb: '-create' | '-append' | '-merge' | '-delete' | '-change', path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
+  await runToolChecked('dscl', ['-raw', LOCAL_NODE, verb, checkRecordPath(path), checkAttribute(attribute), ...values]);
 }
 
-/** Set an attribute to exactly these values, creating it if needed (`dscl . -create`). */
+/** Set an attribute to exactly these values, creating it if needed (`dscl -raw . -create`). */
 export async function createAttribute(path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
-  await write(['-create', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), ...values]);
+  await write('-create', path, attribute, values);
 }
 
-/** Add values to an attribute (`dscl . -append`). */
+/** Add values to an attribute (`dscl -raw . -append`). */
 export async function appendValues(path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
   if (values.length === 0) throw new TypeError('appending to a directory attribute: no values given');
-  await write(['-append', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), ...values]);
+  await write('-append', path, attribute, values);
 }
 
-/** Add only the values not already present (`dscl . -merge`). */
+/** Add only the values not already present (`dscl -raw . -merge`). */
 export async function mergeValues(path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
   if (values.length === 0) throw new TypeError('merging into a directory attribute: no values given');
-  await write(['-merge', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), ...values]);
+  await write('-merge', path, attribute, values);
 }
 
 /**
- * Remove a whole attribute (`dscl . -delete /Users/x Attr`). `raw` (default: on for RAW_DELETE_ATTRIBUTES)
- * runs `dscl -raw . -delete /Users/x dsAttrTypeStandard:Attr`. dscl may still exit 0 without deleting:
- * callers verify by re-reading the record.
+ * Remove a whole attribute (`dscl -raw . -delete /Users/x dsAttrType…:Attr`). dscl exits 0 when the
+ * attribute does not exist: callers verify by re-reading the record.
  */
-export async function deleteAttribute(path: string, attribute: AttributeType, options: { raw?: boolean } = {}): Promise<void> {
-  const type = checkAttribute(attribute);
-  const raw = options.raw ?? RAW_DELETE_ATTRIBUTES.has(type);
-  await write(['-delete', checkRecordPath(path), attributeArgument(type, raw)], raw);
+export async function deleteAttribute(path: string, attribute: AttributeType): Promise<void> {
+  await write('-delete', path, attribute, []);
 }
 
-/** Remove one value from an attribute, keeping the others (`dscl . -delete /Users/x Attr value`). */
+/** Remove one value from an attribute, keeping the others (`dscl -raw . -delete /Users/x Attr value`). */
 export async function deleteValue(path: string, attribute: AttributeType, value: string): Promise<void> {
-  await write(['-delete', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), value]);
+  await write('-delete', path, attribute, [value]);
 }
 
-/** Replace one value by another (`dscl . -change`); an absent old value fails with dsError eDSAttributeNotFound. */
+/** Replace one value by another (`dscl -raw . -change`); an absent old value fails with dsError eDSAttributeNotFound. */
 export async function changeValue(path: string, attribute: AttributeType, oldValue: string, newValue: string): Promise<void> {
-  await write(['-change', checkRecordPath(path), attributeArgument(checkAttribute(attribute), false), oldValue, newValue]);
+  await write('-change', path, attribute, [oldValue, newValue]);
 }
 
 /** Which known DS error a failed dscl call reported (for callers deciding e.g. "already gone"). */
@@ -187,5 +161,5 @@ export async function readSearchPolicy(node: SearchNode): Promise<SearchPolicy> 
 
 /** Remove one entry (e.g. "/Active Directory/CORP/All Domains") from a search node's custom path. */
 export async function removeSearchPath(node: SearchNode, searchPath: string): Promise<void> {
-  await runToolChecked('dscl', [node, '-delete', '/', 'CSPSearchPath', searchPath]);
+  await runToolChecked('dscl', ['-raw', node, '-delete', '/', standardType('CSPSearchPath'), searchPath]);
 }

@@ -34,7 +34,7 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
     case 'delete-value':
       return dscl.deleteValue(path, operation.attribute, operation.value);
     case 'delete-attribute':
-      return dscl.deleteAttribute(path, operation.attribute, { raw: operation.raw });
+      return dscl.deleteAttribute(path, operation.attribute);
     case 'set-attribute':
       return dscl.createAttribute(path, operation.attribute, operation.values);
     case 'append-values':

@@ -4,13 +4,24 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { UntetherError } from '../errors.js';
 import type { AccountState } from '../plan/restore.js';
+import { isAttributeType } from '../system/directory-record.js';
 import { dataPath, listDataFiles, readDataFile, writeDataFile } from '../system/datastore.js';
 import type { AccountFileOwner } from './account-state.js';
 
 const SNAPSHOT_FORMAT = 'untether-account-snapshot-1';
 
+/**
+ * Attributes by FULL type name, as `dscl -plist` read them (every snapshot format so far). A bare name would
+ * not say which attribute to write back (dscl resolves it by its standard list), so such a snapshot is refused.
+ */
+const typedAttributes = z.record(z.string(), z.array(z.string())).superRefine((attributes, context) => {
+  for (const name of Object.keys(attributes)) {
+    if (!isAttributeType(name)) context.addIssue({ code: 'custom', message: `attribute "${name}" has no type (dsAttrTypeStandard: or dsAttrTypeNative:); a record read without types is never written back` });
+  }
+});
+
 const accountStateSchema = z.object({
-  record: z.object({ recordName: z.string().min(1), attributes: z.record(z.string(), z.array(z.string())) }),
+  record: z.object({ recordName: z.string().min(1), attributes: typedAttributes }),
   groups: z.record(z.string(), z.boolean()),
   accountFile: z.object({ contentBase64: z.string(), mode: z.number().int().min(0).max(0o7777) }).nullable(),
   memberOf: z.array(z.string()).optional(),

@@ -9,6 +9,7 @@ import { defaultLoginMechanisms, LOGIN_RIGHT, readAuthDb } from './authdb.js';
 import { armFault, clearFaults, listFaults, type FaultMode, type FaultSpec } from './faults.js';
 import type { CallRecord } from './fake/main.js';
 import { isPlistDict, parseXmlPlist, type PlistDict, type PlistValue } from './plist.js';
+import { viewRecord } from './records.js';
 import { fakeEntryPath, materialize, prepareDirectory } from './materialize.js';
 import { buildScenario, describeScenario, type ScenarioName, type ScenarioOptions } from './scenarios.js';
 import { parseMacState, type ConsoleState, type MacState } from './state-schema.js';
@@ -103,6 +104,21 @@ export class SimulatedMac {
   /** A user's dslocal record (on-disk keys, arrays of strings or data), by any RecordName. */
   readUser(name: string): DirRecord | undefined {
     return findRecord(this.root, 'users', name)?.record;
+  }
+
+  /**
+   * A user's attributes as root sees them through dscl -plist: by FULL type name (dsAttrTypeStandard:X or
+   * dsAttrTypeNative:X), data as dscl prints it, computed attributes left out. Compares records type for type.
+   */
+  readUserTyped(name: string): Record<string, string[]> | undefined {
+    const record = this.readUser(name);
+    if (!record) return undefined;
+    const typed: Record<string, string[]> = {};
+    for (const attribute of viewRecord(record, 'users', true)) {
+      if (attribute.full === 'dsAttrTypeStandard:AppleMetaNodeLocation' || attribute.full === 'dsAttrTypeStandard:RecordType') continue;
+      typed[attribute.full] = attribute.values;
+    }
+    return typed;
   }
 
   readGroup(name: string): DirRecord | undefined {

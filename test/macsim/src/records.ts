@@ -7,9 +7,11 @@ export const STANDARD_PREFIX = 'dsAttrTypeStandard:';
 export const NATIVE_PREFIX = 'dsAttrTypeNative:';
 
 /**
- * Standard attribute → on-disk key. From DirectoryService's kDefaultLocalAttrMappings, plus our own choices
- * (marked) for attributes that list does not name: AltSecurityIdentities, AppleMetaRecordName, JobTitle,
- * PhoneNumber, Street. Those five on-disk keys are unconfirmed.
+ * The local node's standard attribute list: every standard attribute it knows, with its on-disk key. This is
+ * DirectoryService's kDefaultLocalAttrMappings (macos-tools.md §10) and nothing else, less PrimaryNTDomain:
+ * on current macOS a bare `PrimaryNTDomain` does not reach the standard attribute (a plain delete of it
+ * silently does nothing, rtrouton_scripts#63), so it is outside the list like AppleMetaRecordName. A bare
+ * name resolves to the standard type only when it is in this list, otherwise to the native type (§1.5).
  */
 export const STANDARD_TO_DISK: Readonly<Record<string, string>> = {
   RecordName: 'name',
@@ -43,24 +45,22 @@ export const STANDARD_TO_DISK: Readonly<Record<string, string>> = {
   SMBScriptPath: 'smb_script_path',
   SMBHome: 'smb_home',
   SMBHomeDrive: 'smb_home_drive',
-  PrimaryNTDomain: 'primaryntdomain',
   MCXSettings: 'mcx_settings',
   MCXFlags: 'mcx_flags',
   PasswordPolicyOptions: 'passwordpolicyoptions',
-  // Our choices (not in the DirectoryService table):
-  AltSecurityIdentities: 'altsecurityidentities',
-  AppleMetaRecordName: 'applemetarecordname',
-  JobTitle: 'jobtitle',
-  PhoneNumber: 'phonenumber',
-  Street: 'street',
 };
 
 const DISK_TO_STANDARD: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(STANDARD_TO_DISK).map(([standard, disk]) => [disk, standard]),
 );
 
-/** Standard attributes dslocal computes instead of storing. */
+/** Standard attributes dslocal computes instead of storing (in the standard list too). */
 export const COMPUTED_ATTRIBUTES = ['AppleMetaNodeLocation', 'RecordType'] as const;
+
+/** Whether a bare name is in the local node's standard attribute list. */
+export function isStandardListed(bare: string): boolean {
+  return Object.hasOwn(STANDARD_TO_DISK, bare) || (COMPUTED_ATTRIBUTES as readonly string[]).includes(bare);
+}
 
 /** A resolved attribute: its full type name and where it lives on disk (undefined for computed ones). */
 export interface ResolvedAttribute {
@@ -69,23 +69,26 @@ export interface ResolvedAttribute {
 }
 
 /**
- * Resolve an attribute name as dscl does: a full `dsAttrTypeStandard:X` / `dsAttrTypeNative:X` name is taken
- * as is; a bare name is standard when the node knows it as standard, otherwise native (§1.5).
- * Standard names the local mapping does not cover are stored under their full name.
+ * The on-disk key of a standard attribute: its mapped key when the node lists it, else its full name
+ * (how the simulator stores standard attributes the local node has no mapping for, e.g. NetworkUser).
  */
-export function resolveAttribute(name: string): ResolvedAttribute {
-  if (name.startsWith(NATIVE_PREFIX)) {
-    const key = name.slice(NATIVE_PREFIX.length);
-    return { full: name, diskKey: key };
-  }
-  if (name.startsWith(STANDARD_PREFIX)) {
-    const bare = name.slice(STANDARD_PREFIX.length);
-    if ((COMPUTED_ATTRIBUTES as readonly string[]).includes(bare)) return { full: name, diskKey: undefined };
-    return { full: name, diskKey: STANDARD_TO_DISK[bare] ?? name };
-  }
-  if ((COMPUTED_ATTRIBUTES as readonly string[]).includes(name)) return { full: STANDARD_PREFIX + name, diskKey: undefined };
-  const disk = STANDARD_TO_DISK[name];
-  if (disk !== undefined) return { full: STANDARD_PREFIX + name, diskKey: disk };
+function standardDiskKey(bare: string): string | undefined {
+  if ((COMPUTED_ATTRIBUTES as readonly string[]).includes(bare)) return undefined;
+  return STANDARD_TO_DISK[bare] ?? STANDARD_PREFIX + bare;
+}
+
+/**
+ * Resolve an attribute name as dscl does, for every verb (§1.5). A full `dsAttrTypeStandard:X` /
+ * `dsAttrTypeNative:X` name is taken as it is. Without -raw, a bare name is standard when X is in the
+ * node's standard attribute list, otherwise native (`AppleMetaRecordName` → `dsAttrTypeNative:AppleMetaRecordName`).
+ * With -raw, dscl adds no prefix: a bare name is taken literally and names no attribute of a dslocal record
+ * (undefined: reads show it as missing; writes are refused as not modelled).
+ */
+export function resolveAttribute(name: string, raw = false): ResolvedAttribute | undefined {
+  if (name.startsWith(NATIVE_PREFIX)) return { full: name, diskKey: name.slice(NATIVE_PREFIX.length) };
+  if (name.startsWith(STANDARD_PREFIX)) return { full: name, diskKey: standardDiskKey(name.slice(STANDARD_PREFIX.length)) };
+  if (raw) return undefined;
+  if (isStandardListed(name)) return { full: STANDARD_PREFIX + name, diskKey: standardDiskKey(name) };
   return { full: NATIVE_PREFIX + name, diskKey: name };
 }
 

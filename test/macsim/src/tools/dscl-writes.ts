@@ -2,7 +2,7 @@
 // the search policy (macos-tools.md §1.5), with the quirks the reference documents.
 import { randomUUID } from 'node:crypto';
 import { Unsupported, type FakeContext } from '../fake/context.js';
-import { NATIVE_PREFIX, STANDARD_PREFIX, displayValue, resolveAttribute, stringValues } from '../records.js';
+import { STANDARD_PREFIX, displayValue, resolveAttribute, stringValues } from '../records.js';
 import { deleteRecordFile, findRecord, isStorableName, primaryName, updateState, withLock, writeRecord, type DirRecord, type RecordKind } from '../store.js';
 import { dsError, dsStatusError, type DsErrorName } from './ds-errors.js';
 
@@ -19,11 +19,16 @@ export interface WriteRequest {
   target: Target;
   key: string | undefined;
   values: string[];
-  /** -raw was given (changes how PrimaryNTDomain/AppleMetaRecordName deletes behave). */
+  /** -raw was given: attribute names are taken literally (no prefix added), see records.ts resolveAttribute. */
   raw: boolean;
 }
 
-/** Mapped attributes that a plain (non -raw, full-name) `dscl -delete` silently leaves in place (RT #63). */
+/**
+ * Standard attributes that a `dscl -delete` naming them by full name WITHOUT -raw silently leaves in place.
+ * The bare-name case (rtrouton_scripts#63) needs no special rule: the bare name resolves to the native type.
+ * This one is inferred from every known fix using `-raw` with the full name (BIG-RAT mobile_to_local), and
+ * kept so a simulated Mac never rewards the unproven form.
+ */
 const SILENT_DELETE_ATTRIBUTES = new Set(['PrimaryNTDomain', 'AppleMetaRecordName']);
 
 /** `<verb>: Invalid Path` on stdout plus eDSUnknownNodeName (§1.1). */
@@ -105,7 +110,8 @@ function writeRecordAttribute(ctx: FakeContext, request: WriteRequest): number {
   }
 
   if (verb === 'delete' && isSilentlyIgnoredDelete(key, request.raw)) return 0;
-  const resolved = resolveAttribute(key);
+  const resolved = resolveAttribute(key, request.raw);
+  if (resolved === undefined) throw new Unsupported(`-raw ${verb} with the bare attribute name "${key}" (with -raw dscl adds no dsAttrTypeStandard:/dsAttrTypeNative: prefix; what dslocal does with an unprefixed type is not modelled)`);
   if (resolved.diskKey === undefined) throw new Unsupported(`writing the computed attribute ${key} is not modelled`);
   const diskKey = resolved.diskKey;
 
@@ -135,11 +141,9 @@ function newRecord(name: string): DirRecord {
   return { name: [name], generateduid: [randomUUID().toUpperCase()] };
 }
 
-/** The RT #63 quirk: plain `-delete /Users/x PrimaryNTDomain` (or AppleMetaRecordName) reports success and does nothing. */
+/** `dscl . -delete /Users/x dsAttrTypeStandard:PrimaryNTDomain` (no -raw) reports success and does nothing. */
 function isSilentlyIgnoredDelete(key: string, raw: boolean): boolean {
-  const bare = key.startsWith(STANDARD_PREFIX) ? key.slice(STANDARD_PREFIX.length) : key;
-  if (!SILENT_DELETE_ATTRIBUTES.has(bare) || key.startsWith(NATIVE_PREFIX)) return false;
-  return !(raw && key.startsWith(STANDARD_PREFIX));
+  return !raw && key.startsWith(STANDARD_PREFIX) && SILENT_DELETE_ATTRIBUTES.has(key.slice(STANDARD_PREFIX.length));
 }
 
 const SEARCH_POLICIES = ['CSPSearchPath', 'NSPSearchPath', 'LSPSearchPath'];
@@ -153,6 +157,7 @@ function normalizeSearchPolicy(value: string): string {
 function writeSearchNode(ctx: FakeContext, request: WriteRequest, node: 'search' | 'contacts'): number {
   const { verb, key, values } = request;
   if (key === undefined) throw new Unsupported(`${verb} of the search node itself is not modelled`);
+  if (request.raw && !key.startsWith(STANDARD_PREFIX)) throw new Unsupported(`-raw ${verb} with "${key}" on the search node: with -raw the name must carry its dsAttrTypeStandard: prefix`);
   const bare = key.startsWith(STANDARD_PREFIX) ? key.slice(STANDARD_PREFIX.length) : key;
   return updateState(ctx.root, (state) => {
     const searchNode = state.searchPolicy[node];

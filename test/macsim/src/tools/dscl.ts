@@ -83,18 +83,19 @@ function sortedView(view: ViewAttribute[]): ViewAttribute[] {
   return [...view].sort((a, b) => compareAttributeNames(a.full, b.full));
 }
 
-/** A requested key's full name: record attributes resolve through the mapping; search-node attributes are all standard. */
-type KeyResolver = (key: string) => string;
-const recordKey: KeyResolver = (key) => resolveAttribute(key).full;
-const searchNodeKey: KeyResolver = (key) => (key.startsWith(STANDARD_PREFIX) || key.startsWith(NATIVE_PREFIX) ? key : STANDARD_PREFIX + key);
+/** A requested key's full name (undefined: names nothing): record attributes resolve as for writes; search-node attributes are all standard. */
+type KeyResolver = (key: string) => string | undefined;
+const recordKey = (raw: boolean): KeyResolver => (key) => resolveAttribute(key, raw)?.full;
+const searchNodeKey = (raw: boolean): KeyResolver => (key) => (key.startsWith(STANDARD_PREFIX) || key.startsWith(NATIVE_PREFIX) ? key : raw ? undefined : STANDARD_PREFIX + key);
 
 /** Select requested attributes (resolved to full names) from a view; returns found ones and missing key names. */
-function selectAttributes(view: ViewAttribute[], keys: readonly string[], resolve: KeyResolver = recordKey): { found: ViewAttribute[]; missing: string[] } {
+function selectAttributes(view: ViewAttribute[], keys: readonly string[], resolve: KeyResolver): { found: ViewAttribute[]; missing: string[] } {
   const byFull = new Map(view.map((attribute) => [attribute.full, attribute]));
   const found: ViewAttribute[] = [];
   const missing: string[] = [];
   for (const key of keys) {
-    const attribute = byFull.get(resolve(key));
+    const full = resolve(key);
+    const attribute = full === undefined ? undefined : byFull.get(full);
     if (attribute === undefined) {
       if (!missing.includes(key)) missing.push(key);
     } else if (!found.includes(attribute)) {
@@ -130,12 +131,12 @@ function searchNodeView(node: SearchNode): ViewAttribute[] {
 
 function read(ctx: FakeContext, options: Options, target: Target, keys: readonly string[]): number {
   let view: ViewAttribute[];
-  let resolve = recordKey;
+  let resolve = recordKey(options.raw);
   if (target.kind === 'invalid') return invalidPath(ctx, 'read');
   if (target.kind === 'type') throw new Unsupported('reading a record type container is not modelled');
   if (target.kind === 'search-config') {
     view = searchNodeView(ctx.state().searchPolicy[target.node]);
-    resolve = searchNodeKey;
+    resolve = searchNodeKey(options.raw);
   } else {
     const stored = findRecord(ctx.root, target.recordKind, target.name);
     if (!stored) return dsError(ctx, 'eDSRecordNotFound');
@@ -163,7 +164,7 @@ function readAll(ctx: FakeContext, options: Options, target: Target, keys: reado
   if (target.viaSearch) throw new Unsupported('readall through /Search would include the AD directory, which is not modelled');
   const views = sortedRecords(ctx, target.recordKind).map((record) => {
     const view = viewRecord(record, target.recordKind, ctx.isRoot);
-    return keys.length === 0 ? view : selectAttributes(view, keys).found;
+    return keys.length === 0 ? view : selectAttributes(view, keys, recordKey(options.raw)).found;
   });
   if (options.plist) {
     ctx.out(toXmlPlist(views.map(plistDict)));
@@ -173,7 +174,7 @@ function readAll(ctx: FakeContext, options: Options, target: Target, keys: reado
   return 0;
 }
 
-function list(ctx: FakeContext, target: Target, key: string | undefined): number {
+function list(ctx: FakeContext, options: Options, target: Target, key: string | undefined): number {
   if (target.kind === 'invalid') return invalidPath(ctx, 'list');
   if (target.kind !== 'type') throw new Unsupported('list of anything but a record type is not modelled');
   if (target.viaSearch) throw new Unsupported('list through /Search would include the AD directory, which is not modelled');
@@ -182,7 +183,10 @@ function list(ctx: FakeContext, target: Target, key: string | undefined): number
     ctx.out(records.map((record) => `${primaryName(record)}\n`).join(''));
     return 0;
   }
-  const { full, diskKey } = resolveAttribute(key);
+  const resolved = resolveAttribute(key, options.raw);
+  // A -raw bare name names no attribute: no record has it, so nothing is listed.
+  if (resolved === undefined) return 0;
+  const { full, diskKey } = resolved;
   const rows: Array<{ name: string; values: string[] }> = [];
   for (const record of records) {
     const values =
@@ -243,7 +247,7 @@ export const dscl: ToolHandler = (ctx) => {
   if (verb === 'readall') return reading(guard(() => readAll(ctx, options, target, args)));
   if (verb === 'list') {
     if (args.length > 1) throw new Unsupported('list takes at most one key');
-    return reading(guard(() => list(ctx, target, args[0])));
+    return reading(guard(() => list(ctx, options, target, args[0])));
   }
   if (!WRITE_VERBS.has(verb)) throw new Unsupported(`command ${verb}`);
 

@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   E_FILE_BINARY_PLIST: { meaning: 'Retired in 0.1.0 (binary plists are read since); do not reuse.', retired: '0.1.0' },
   E_FILE_BAD_PLIST: { meaning: 'A property list file (XML or binary) is malformed.' },
   E_FILE_UNEXPECTED_TYPE: { meaning: 'A path is a symlink, directory or other type where a regular file was expected.' },
+  E_FILE_UNSAFE: { meaning: "A file or folder in a place a user controls failed root's checks (owner, links, permissions, swapped); it was not touched." },
+  E_TOOL_UNTRUSTED: { meaning: 'A tool outside the system volume, or a folder above it, is not owned and writable only by root; it was not run.' },
   E_NOT_ROOT: { meaning: 'A command that changes the Mac was run without root; nothing was changed.' },
   E_BUSY: { meaning: 'Another Untether action holds the lock (CLI or daemon); try again when it finishes.' },
   E_UNKNOWN_USER: { meaning: 'A named account does not exist on this Mac; nothing was changed.' },

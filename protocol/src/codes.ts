@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   E_BUSY: { meaning: 'Another Untether action holds the lock (CLI or daemon); try again when it finishes.' },
   E_UNKNOWN_USER: { meaning: 'A named account does not exist on this Mac; nothing was changed.' },
   E_NO_HOME: { meaning: 'An account record has no NFSHomeDirectory where the operation needs one.' },
+  E_LOGGED_IN: { meaning: 'The account has a session (console, fast user switching, terminal, SSH or processes); the change waits for logout.' },
   E_NO_SNAPSHOT: { meaning: 'Restore was asked for an account Untether never changed (no snapshot).' },
   E_SNAPSHOT_MISSING: { meaning: 'A journal entry names a snapshot file that does not exist.' },
   E_SNAPSHOT_CORRUPT: { meaning: 'A snapshot is not valid JSON, fails its schema or its checksum; it is never used to restore.' },

@@ -116,6 +116,9 @@ export async function readSessions(): Promise<SessionSet> {
   };
 }
 
+/** Below this uid, processes belong to system daemons, not to a person's session. */
+const FIRST_USER_UID = 500;
+
 /** The account a session check is about: every name it logs in with (short name and aliases) and its uid. */
 export interface SessionAccount {
   names: readonly string[];
@@ -138,8 +141,8 @@ export function sessionsOf(set: SessionSet, account: SessionAccount): string[] {
     found.push(login.host === null ? `terminal login on ${login.line}` : `SSH login on ${login.line} from ${login.host}`);
   }
   if (found.length === 0 && set.logins.some((login) => login.line === 'console' && mine(login.name))) found.push('console login');
-  // Root and system daemons run as uids below 500; a user account's processes mean the user is active.
-  const processes = account.uid !== null && account.uid > 0 ? (set.processesByUid[String(account.uid)] ?? 0) : 0;
+  // System daemons run as uids below 500 (_windowserver, _spotlight, ...): their processes are not sessions.
+  const processes = account.uid !== null && account.uid >= FIRST_USER_UID ? (set.processesByUid[String(account.uid)] ?? 0) : 0;
   if (processes > 0) found.push(`${processes} process${processes === 1 ? '' : 'es'} running as uid ${account.uid}`);
   return found;
 }

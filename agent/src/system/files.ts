@@ -185,6 +185,14 @@ export async function readAccountFileForSnapshot(home: string, accountUid: numbe
       checkAccountFileStats(doing, macPath, stats, accountUid === null ? [0] : [0, accountUid]);
       const content = await readLimited(handle, ACCOUNT_FILE_MAX_BYTES);
       if (content.length > ACCOUNT_FILE_MAX_BYTES) throw unsafe(macPath, `${doing}: ${macPath} grew over the ${ACCOUNT_FILE_MAX_BYTES}-byte limit; refused`);
+      // nlink at open time proves nothing: the user can hard-link a root file as ~/.account, let root open it,
+      // then rename something else over the name (nlink drops to 1). After the read, the name must still be
+      // this inode and this inode must have no other name, or the content is not the user's file.
+      const after = await handle.stat();
+      const named = await lstat(systemPath(macPath)).catch(() => undefined);
+      if (named === undefined || !sameFile(named, after) || after.nlink !== 1) {
+        throw unsafe(macPath, `${doing}: ${macPath} was replaced or linked elsewhere while being read; refused`);
+      }
       return { content, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid };
     } catch (error) {
       if (error instanceof SystemFileError) throw error;

@@ -14,6 +14,7 @@ function uidOf(mac: SimulatedMac, user: string): number {
 }
 
 async function linkAlex(mac: SimulatedMac): Promise<void> {
+  mac.logout(); // takeover writes wait until the user has no session; the notice comes at the next login
   const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex.rivera@example.com', '--yes']);
   expect(run.exitCode).toBe(0);
 }

@@ -141,8 +141,9 @@ export function sessionsOf(set: SessionSet, account: SessionAccount): string[] {
     found.push(login.host === null ? `terminal login on ${login.line}` : `SSH login on ${login.line} from ${login.host}`);
   }
   if (found.length === 0 && set.logins.some((login) => login.line === 'console' && mine(login.name))) found.push('console login');
+  // Processes are the evidence of last resort (every session runs some): named only when nothing else is.
   // System daemons run as uids below 500 (_windowserver, _spotlight, ...): their processes are not sessions.
   const processes = account.uid !== null && account.uid >= FIRST_USER_UID ? (set.processesByUid[String(account.uid)] ?? 0) : 0;
-  if (processes > 0) found.push(`${processes} process${processes === 1 ? '' : 'es'} running as uid ${account.uid}`);
+  if (found.length === 0 && processes > 0) found.push(`${processes} process${processes === 1 ? '' : 'es'} running as uid ${account.uid}`);
   return found;
 }

@@ -310,7 +310,7 @@ describe('sessions: who, ps and sudo', () => {
     expect(who.exitCode).toBe(0);
     const lines = who.stdout.trimEnd().split('\n');
     expect(lines.map((line) => line.split(/\s+/).slice(0, 2))).toEqual([['jdoe', 'console'], ['mchen', 'console'], ['psmith', 'ttys000']]);
-    expect(lines[0]).toMatch(/^jdoe {12} console {6} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d$/);
+    expect(lines[0]).toMatch(/^jdoe {13}console {6}[A-Z][a-z]{2} [ \d]\d \d\d:\d\d$/);
     expect(lines[2]).toMatch(/ \(10\.0\.0\.5\)$/);
     const ps = await mac.run('ps', ['-axo', 'uid=']);
     const counts = new Map<string, number>();

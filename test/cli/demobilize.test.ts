@@ -61,7 +61,7 @@ describe('untether demobilize on a simulated AD-bound Mac', () => {
     const mac = simulatedMac({ scenario: 'ad-bound' });
     const run = await untether(mac, ['demobilize', '--user', 'jdoe', '--yes']);
     expect(run.exitCode).toBe(4);
-    expect(run.stdout).toContain('skip: logged-in: the user is logged in; policy loggedInUser=skip waits for logout');
+    expect(run.stdout).toContain('skip: logged-in: the user is logged in (GUI session on the console); policy loggedInUser=skip waits for logout');
     expect(mac.writeCalls()).toEqual([]);
   });
 

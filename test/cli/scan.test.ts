@@ -60,7 +60,7 @@ describe('untether scan on simulated Macs', () => {
       counts.push(mac.calls().length);
     }
     expect(counts[0]).toBe(counts[1]);
-    expect(counts[0]).toBeLessThanOrEqual(15);
+    expect(counts[0]).toBeLessThanOrEqual(17); // 14 reads + scutil, who and ps for every session of every user
   });
 
   it('degrades to unknowns with a warning when a tool is missing, instead of failing the scan', async () => {

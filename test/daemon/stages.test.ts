@@ -7,7 +7,7 @@ const config = (raw: Record<string, unknown>) => agentConfigSchema.parse(raw);
 const facts = (overrides: Partial<MigrationFacts> = {}): MigrationFacts => ({
   bound: true,
   mobileAccounts: ['jdoe', 'zobrien'],
-  loggedInUser: 'jdoe',
+  loggedInUsers: ['jdoe'],
   loginWindowSatisfied: false,
   loginWindowChangedElsewhere: false,
   linksPending: null,
@@ -38,19 +38,19 @@ describe('the migration stage machine', () => {
     expect(statusOf(evaluateStages(boot, facts(), 'console-change', NOW), 'demobilize').waitingFor).toBe('next-boot');
     const login = config({ demobilize: { enabled: true, when: 'login', allUsers: true } });
     expect(statusOf(evaluateStages(login, facts(), 'console-change', NOW), 'demobilize').waitingFor).toBe('login-window');
-    expect(statusOf(evaluateStages(login, facts({ loggedInUser: null }), 'console-change', NOW), 'demobilize').status).toBe('ready');
+    expect(statusOf(evaluateStages(login, facts({ loggedInUsers: [] }), 'console-change', NOW), 'demobilize').status).toBe('ready');
   });
 
   it('unbinds only once no mobile account is left, and applies the login window after the stages before it', () => {
     const full = config({ demobilize: { enabled: true, when: 'login', allUsers: true }, unbind: { enabled: true }, loginWindow: { enabled: true, preset: 'jamf-connect' } });
-    const bound = evaluateStages(full, facts({ loggedInUser: null }), 'start', NOW);
+    const bound = evaluateStages(full, facts({ loggedInUsers: [] }), 'start', NOW);
     expect(statusOf(bound, 'unbind')).toMatchObject({ status: 'waiting', waitingFor: 'mobile-accounts' });
     expect(statusOf(bound, 'loginwindow')).toMatchObject({ status: 'waiting', waitingFor: 'stage-demobilize' });
-    const converted = evaluateStages(full, facts({ loggedInUser: null, mobileAccounts: [] }), 'after-change', NOW);
+    const converted = evaluateStages(full, facts({ loggedInUsers: [], mobileAccounts: [] }), 'after-change', NOW);
     expect(statusOf(converted, 'unbind').status).toBe('ready');
-    const unbound = evaluateStages(full, facts({ loggedInUser: null, mobileAccounts: [], bound: false }), 'after-change', NOW);
+    const unbound = evaluateStages(full, facts({ loggedInUsers: [], mobileAccounts: [], bound: false }), 'after-change', NOW);
     expect(statusOf(unbound, 'loginwindow').status).toBe('ready');
-    const done = evaluateStages(full, facts({ loggedInUser: null, mobileAccounts: [], bound: false, loginWindowSatisfied: true }), 'after-change', NOW);
+    const done = evaluateStages(full, facts({ loggedInUsers: [], mobileAccounts: [], bound: false, loginWindowSatisfied: true }), 'after-change', NOW);
     expect(currentStage(done)).toEqual({ stage: 'done', waitingFor: null });
   });
 

@@ -48,6 +48,7 @@ export function baseFacts(overrides: Partial<ScanFacts> = {}): ScanFacts {
     fileVaultUsers: { ok: true, value: [{ name: 'localadmin', uuid: LOCAL_GUID }] },
     cryptoUsers: { ok: true, value: [{ uuid: LOCAL_GUID, type: 'Local Open Directory User' }, { uuid: MOBILE_GUID, type: 'Local Open Directory User' }] },
     consoleUser: { ok: true, value: { kind: 'user', name: 'jdoe', uid: 1853244162 } },
+    sessions: { ok: true, value: { gui: [{ name: 'jdoe', uid: 1853244162, onConsole: true }], logins: [], processesByUid: { '0': 150, '1853244162': 60 } } },
     macOS: { ok: true, value: { productName: 'macOS', productVersion: '14.6.1', buildVersion: '23G93', major: 14, minor: 6, patch: 1 } },
     profiles: { ok: true, value: { computer: ['com.example.wifi'], byUser: { jdoe: ['com.example.user.vpn'] } } },
     enrollment: { ok: true, value: { dep: true, mdm: 'user-approved' } },

@@ -300,6 +300,43 @@ describe('console user: scutil and stat', () => {
   });
 });
 
+describe('sessions: who, ps and sudo', () => {
+  it('who lists every GUI session as console, then Terminal and SSH logins with the host; ps counts processes per uid', async () => {
+    const mac = tempMac({ scenario: 'ad-bound' });
+    mac.switchUserAway('mchen');
+    mac.openLogin('psmith', { host: '10.0.0.5' });
+    mac.runUserProcesses('zobrien', 3);
+    const who = await mac.run('who', []);
+    expect(who.exitCode).toBe(0);
+    const lines = who.stdout.trimEnd().split('\n');
+    expect(lines.map((line) => line.split(/\s+/).slice(0, 2))).toEqual([['jdoe', 'console'], ['mchen', 'console'], ['psmith', 'ttys000']]);
+    expect(lines[0]).toMatch(/^jdoe {13}console {6}[A-Z][a-z]{2} [ \d]\d \d\d:\d\d$/);
+    expect(lines[2]).toMatch(/ \(10\.0\.0\.5\)$/);
+    const ps = await mac.run('ps', ['-axo', 'uid=']);
+    const counts = new Map<string, number>();
+    for (const line of ps.stdout.trimEnd().split('\n')) {
+      expect(line).toMatch(/^ *\d+$/);
+      counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
+    }
+    const uid = (name: string) => String(mac.readUser(name)!.uid![0]);
+    expect([counts.get(uid('jdoe')), counts.get(uid('mchen')), counts.get(uid('psmith')), counts.get(uid('zobrien'))]).toEqual([60, 60, 2, 3]);
+    expect(counts.get('0')).toBeGreaterThan(100);
+    mac.endSessions('mchen');
+    mac.endSessions('psmith');
+    mac.logout();
+    expect((await mac.run('who', [])).stdout).toBe('');
+  });
+
+  it('sudo -u drops a tool to the user inside launchctl asuser; the notice records both uids', async () => {
+    const mac = tempMac({ scenario: 'local-only' });
+    const result = await mac.run('launchctl', ['asuser', '502', '/usr/bin/sudo', '-n', '-u', '#502', '--', '/usr/bin/osascript', '-e', 'display dialog "Hi"']);
+    expect(result.exitCode).toBe(0);
+    expect(mac.notices()).toEqual([expect.objectContaining({ tool: 'osascript', uid: 502, user: 'alex', processUid: 502 })]);
+    const unknown = await mac.run('sudo', ['-u', 'ghost', '/usr/bin/osascript', '-e', 'x']);
+    expect(unknown).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('sudo: unknown user ghost') });
+  });
+});
+
 describe('launchctl', () => {
   function withDaemon(mac: SimulatedMac): string {
     const plist = '/Library/LaunchDaemons/com.untether.agent.plist';

@@ -150,7 +150,7 @@ describe('showing a notice in the user\'s session', () => {
     mac.install('jamfHelper', {});
     await expect(showNotice(501, notice)).resolves.toEqual({ shown: true, via: 'jamfHelper' });
     const [call] = mac.calls('launchctl');
-    expect(call!.args.slice(0, 3)).toEqual(['asuser', '501', TOOL_PATHS.jamfHelper]);
+    expect(call!.args.slice(0, 8)).toEqual(['asuser', '501', TOOL_PATHS.sudo, '-n', '-u', '#501', '--', TOOL_PATHS.jamfHelper]);
     expect(call!.args).toContain(notice.message);
     expect(mac.calls('jamfHelper')).toHaveLength(0);
   });
@@ -158,7 +158,7 @@ describe('showing a notice in the user\'s session', () => {
   it('falls back to osascript through launchctl asuser', async () => {
     await expect(showNotice(502, notice)).resolves.toEqual({ shown: true, via: 'osascript' });
     const [call] = mac.calls('launchctl');
-    expect(call!.args.slice(0, 4)).toEqual(['asuser', '502', '/usr/bin/osascript', '-e']);
+    expect(call!.args.slice(0, 9)).toEqual(['asuser', '502', '/usr/bin/sudo', '-n', '-u', '#502', '--', '/usr/bin/osascript', '-e']);
     expect(call!.args.slice(-3)).toEqual([notice.title, notice.message, 'OK']);
   });
 

@@ -14,6 +14,7 @@ function uidOf(mac: SimulatedMac, user: string): number {
 }
 
 async function linkAlex(mac: SimulatedMac): Promise<void> {
+  mac.logout(); // takeover writes wait until the user has no session; the notice comes at the next login
   const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex.rivera@example.com', '--yes']);
   expect(run.exitCode).toBe(0);
 }
@@ -34,7 +35,7 @@ describe('notices after a takeover', () => {
     expect(first.show).toEqual({ shown: true, via: 'jamfHelper' });
     const notices = mac.notices();
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatchObject({ tool: 'jamfHelper', user: 'alex', uid: uidOf(mac, 'alex') });
+    expect(notices[0]).toMatchObject({ tool: 'jamfHelper', user: 'alex', uid: uidOf(mac, 'alex'), processUid: uidOf(mac, 'alex') });
     expect(notices[0]!.text).toContain('alex.rivera@example.com');
     expect(notices[0]!.text).toContain('same as before');
     expect(notices[0]!.text).toContain('keychain');
@@ -60,10 +61,14 @@ describe('notices after a takeover', () => {
     setSystemRoot(mac.root);
     const outcome = await notifyOnLogin({ user: 'alex', uid: uidOf(mac, 'alex') }, DEFAULT_NOTICE_CONFIG, { now: NOW() });
     const call = mac.calls().find((record) => record.tool === 'launchctl' && record.args[0] === 'asuser');
-    expect(call?.args.slice(0, 3)).toEqual(['asuser', String(uidOf(mac, 'alex')), '/usr/bin/osascript']);
+    const uid = uidOf(mac, 'alex');
+    expect(call?.args.slice(0, 8)).toEqual(['asuser', String(uid), '/usr/bin/sudo', '-n', '-u', `#${uid}`, '--', '/usr/bin/osascript']);
     expect(call?.args).toContain('--');
     expect(outcome.show).toEqual({ shown: true, via: 'osascript' });
     // The text reached the user as arguments, not as AppleScript source.
     expect(mac.notices()).toEqual([expect.objectContaining({ tool: 'osascript', user: 'alex', text: expect.stringMatching(/password/i) })]);
+    // The dialog process itself ran as alex, not as root (sudo dropped to the uid inside the session).
+    expect(mac.notices()[0]!.processUid).toBe(uid);
+    expect(mac.calls().find((record) => record.tool === 'osascript')?.uid).toBe(uid);
   });
 });

@@ -29,7 +29,7 @@ const fullMobile = record('jdoe', {
 
 function facts(overrides: Partial<DemobilizeFacts> = {}): DemobilizeFacts {
   return {
-    consoleUser: null,
+    sessions: { gui: [], logins: [], processesByUid: {} },
     fileVault: { state: 'on', conversion: 'none', autoLogin: false },
     fullDiskAccess: 'granted',
     groups: [
@@ -99,10 +99,29 @@ describe('planDemobilization', () => {
   });
 
   it('skips a logged-in user by default and converts with loggedInUser=allow', () => {
-    const skipped = planDemobilization(target(), facts({ consoleUser: 'jdoe' }), DEFAULT_DEMOBILIZE_POLICY);
+    const atConsole = { gui: [{ name: 'jdoe', uid: 1853244162, onConsole: true }], logins: [], processesByUid: {} };
+    const skipped = planDemobilization(target(), facts({ sessions: atConsole }), DEFAULT_DEMOBILIZE_POLICY);
     expect(skipped.action).toBe('skip');
     expect(skipped.gates).toContainEqual(expect.objectContaining({ gate: 'logged-in', outcome: 'skip' }));
-    expect(planDemobilization(target(), facts({ consoleUser: 'jdoe' }), demobilizePolicySchema.parse({ loggedInUser: 'allow' })).action).toBe('convert');
+    expect(planDemobilization(target(), facts({ sessions: atConsole }), demobilizePolicySchema.parse({ loggedInUser: 'allow' })).action).toBe('convert');
+  });
+
+  it('counts every session as logged in: fast user switching, SSH, a terminal, processes of the uid, and unknown', () => {
+    const none = { gui: [], logins: [], processesByUid: {} };
+    const cases = [
+      { ...none, gui: [{ name: 'someone-else', uid: 1853244162, onConsole: false }] },
+      { ...none, logins: [{ name: 'JDOE', line: 'ttys001', host: '10.0.0.5' }] },
+      { ...none, logins: [{ name: 'jdoe', line: 'ttys000', host: null }] },
+      { ...none, processesByUid: { '1853244162': 3 } },
+    ];
+    for (const sessions of cases) {
+      const plan = planDemobilization(target(), facts({ sessions }), DEFAULT_DEMOBILIZE_POLICY);
+      expect(plan.action, JSON.stringify(sessions)).toBe('skip');
+    }
+    expect(planDemobilization(target(), facts({ sessions: null }), DEFAULT_DEMOBILIZE_POLICY).gates).toContainEqual(expect.objectContaining({ gate: 'logged-in', outcome: 'skip' }));
+    // Another user's sessions and root's processes do not hold this account back.
+    const others = { gui: [{ name: 'alex', uid: 502, onConsole: true }], logins: [{ name: 'alex', line: 'ttys000', host: null }], processesByUid: { '0': 200, '502': 60 } };
+    expect(planDemobilization(target(), facts({ sessions: others }), DEFAULT_DEMOBILIZE_POLICY).action).toBe('convert');
   });
 
   it('refuses while FileVault converts or its state is unknown, and when Full Disk Access is missing for ~/.account', () => {

@@ -14,7 +14,7 @@ const before: AccountState = {
 function afterPartial(count: number): AccountState {
   const plan = planDemobilization(
     { record: before.record, accountFileExists: true, effectiveAdmin: false },
-    { consoleUser: null, fileVault: { state: 'off', conversion: 'none', autoLogin: false }, fullDiskAccess: 'granted', groups: [], secureTokenHolders: null, userProfiles: {} },
+    { sessions: { gui: [], logins: [], processesByUid: {} }, fileVault: { state: 'off', conversion: 'none', autoLogin: false }, fullDiskAccess: 'granted', groups: [], secureTokenHolders: null, userProfiles: {} },
     DEFAULT_DEMOBILIZE_POLICY,
   );
   const operations = plan.operations.slice(0, count);

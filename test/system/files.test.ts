@@ -25,18 +25,18 @@ describe('files', () => {
     writeFileSync(mac.path('/Users/jdoe/.account'), 'cached');
     expect(accountFilePath('/Users/jdoe')).toBe('/Users/jdoe/.account');
     await expect(accountFileExists('/Users/jdoe')).resolves.toBe(true);
-    await expect(readAccountFile('/Users/jdoe')).resolves.toEqual(Buffer.from('cached'));
-    await expect(removeAccountFile('/Users/jdoe')).resolves.toBe(true);
+    await expect(readAccountFile('/Users/jdoe', null)).resolves.toEqual(Buffer.from('cached'));
+    await expect(removeAccountFile('/Users/jdoe', null)).resolves.toBe(true);
     await expect(accountFileExists('/Users/jdoe')).resolves.toBe(false);
-    await expect(removeAccountFile('/Users/jdoe')).resolves.toBe(false);
-    await expect(readAccountFile('/Users/jdoe')).resolves.toBeUndefined();
+    await expect(removeAccountFile('/Users/jdoe', null)).resolves.toBe(false);
+    await expect(readAccountFile('/Users/jdoe', null)).resolves.toBeUndefined();
   });
 
   it('never follows a ~/.account symlink: reading refuses it, removing removes only the link', async () => {
     writeFileSync(mac.path('/secret'), 'root only');
     symlinkSync(mac.path('/secret'), mac.path('/Users/jdoe/.account'));
-    await expect(readAccountFile('/Users/jdoe')).rejects.toMatchObject({ code: 'E_FILE_UNEXPECTED_TYPE' });
-    await expect(removeAccountFile('/Users/jdoe')).resolves.toBe(true);
+    await expect(readAccountFile('/Users/jdoe', null)).rejects.toMatchObject({ code: 'E_FILE_UNEXPECTED_TYPE' });
+    await expect(removeAccountFile('/Users/jdoe', null)).resolves.toBe(true);
     expect(readFileSync(mac.path('/secret'), 'utf8')).toBe('root only');
   });
 

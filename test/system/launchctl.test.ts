@@ -104,11 +104,11 @@ describe('launchctl tool calls', () => {
     ]);
   });
 
-  it('runs osascript in a user session with launchctl asuser and the tool\'s absolute Mac path', async () => {
+  it('runs osascript in a user session as that user: launchctl asuser, then sudo -n -u #uid with the absolute Mac path', async () => {
     mac.install('launchctl', { stdout: 'button returned:OK\n' });
     const result = await asUser(501, 'osascript', ['-e', 'display dialog "Hi"']);
     expect(result.failed).toBe(false);
-    expect(mac.calls('launchctl')[0]!.args).toEqual(['asuser', '501', '/usr/bin/osascript', '-e', 'display dialog "Hi"']);
+    expect(mac.calls('launchctl')[0]!.args).toEqual(['asuser', '501', '/usr/bin/sudo', '-n', '-u', '#501', '--', '/usr/bin/osascript', '-e', 'display dialog "Hi"']);
     await expect(asUser(0, 'osascript', [])).rejects.toThrow(TypeError);
   });
 });

@@ -11,6 +11,13 @@ import type { SimulatedMac } from '../macsim/src/index.js';
 const LEDGER = '/Library/Application Support/Untether/notify/events.json';
 const NOBODY = 65534;
 
+/** A simulated Mac with nobody logged in: takeover writes wait until the user has no session. */
+function loggedOutMac(options: Parameters<typeof simulatedMac>[0]): SimulatedMac {
+  const mac = simulatedMac(options);
+  mac.logout();
+  return mac;
+}
+
 function csvFile(content: string | Buffer): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'untether-mapping-'));
   const file = path.join(dir, 'mapping.csv');
@@ -28,7 +35,7 @@ function ledger(mac: SimulatedMac): Array<{ user: string; kind: string; cloudUse
 
 describe('untether takeover with one mapping', () => {
   it('links a local account for Jamf Connect, with aliases, verified; restore puts it back exactly', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     const before = normalizedUser(mac, 'alex');
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'Alex.Rivera@example.com', '--provider', 'jamf-connect', '--idp', 'Azure', '--alias', '--yes']);
     expect(run.stderr).toBe('');
@@ -49,7 +56,7 @@ describe('untether takeover with one mapping', () => {
   });
 
   it('matches the account by the cloud user\'s short name whatever its case, and writes the generic attributes', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     const run = await untether(mac, ['takeover', '--cloud-user', 'ALEX@Example.com', '--issuer', 'https://idp.example.com', '--subject', 'u-123', '--yes']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('Provider: generic (detected from the login window)');
@@ -70,7 +77,7 @@ describe('untether takeover with one mapping', () => {
   });
 
   it('prints the plan in a dry run, as any user, and writes nothing', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     mac.clearCalls();
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--provider', 'xcreds', '--dry-run'], { uid: NOBODY });
     expect(run.stderr).toBe('');
@@ -84,7 +91,7 @@ describe('untether takeover with one mapping', () => {
   });
 
   it('refuses without root, and needs --idp for Jamf Connect', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--yes'], { uid: NOBODY });
     expect(run.exitCode).toBe(5);
     const noIdp = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--provider', 'jamf-connect', '--yes']);
@@ -94,7 +101,7 @@ describe('untether takeover with one mapping', () => {
   });
 
   it('detects Jamf Connect from the login window', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     mkdirSync(mac.path('/Library/Security/SecurityAgentPlugins/JamfConnectLogin.bundle'), { recursive: true });
     expect((await untether(mac, ['loginwindow', 'apply', 'jamf-connect', '--yes'])).exitCode).toBe(0);
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--idp', 'Okta', '--dry-run']);
@@ -103,7 +110,7 @@ describe('untether takeover with one mapping', () => {
   });
 
   it('refuses mobile and hidden accounts and says to demobilize first, changing nothing', async () => {
-    const mac = simulatedMac({ scenario: 'ad-bound' });
+    const mac = loggedOutMac({ scenario: 'ad-bound' });
     mac.clearCalls();
     const run = await untether(mac, ['takeover', '--local', 'zobrien', '--cloud-user', 'zoe@example.com', '--yes']);
     expect(run.exitCode).toBe(4);
@@ -115,7 +122,7 @@ describe('untether takeover with one mapping', () => {
   });
 
   it('rolls the account back to its snapshot when a write fails', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     const before = normalizedUser(mac, 'alex');
     mac.injectFault({ tool: 'dscl', write: 2, mode: 'fail' });
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--provider', 'xcreds', '--yes']);
@@ -127,7 +134,7 @@ describe('untether takeover with one mapping', () => {
 
 describe('untether takeover with a CSV mapping', () => {
   it('links every row, matching names case-insensitively, each with its own provider', async () => {
-    const mac = simulatedMac({ scenario: 'local-only', localUsers: 3 });
+    const mac = loggedOutMac({ scenario: 'local-only', localUsers: 3 });
     const file = csvFile(
       '\uFEFFlocal_user,cloud_user,provider,issuer,subject\r\n' +
         'LUSER001,first@example.com,xcreds,https://login.example.com/v2.0,sub-001\r\n' +
@@ -155,7 +162,7 @@ describe('untether takeover with a CSV mapping', () => {
   });
 
   it('refuses the whole file when a local account or a cloud user appears twice, naming both rows', async () => {
-    const mac = simulatedMac({ scenario: 'local-only', localUsers: 2 });
+    const mac = loggedOutMac({ scenario: 'local-only', localUsers: 2 });
     mac.clearCalls();
     const file = csvFile('local_user,cloud_user\nluser001,one@example.com\nLUSER001,two@example.com\nluser002,One@Example.com\n');
     const run = await untether(mac, ['takeover', '--mapping', file, '--yes']);
@@ -167,7 +174,7 @@ describe('untether takeover with a CSV mapping', () => {
   });
 
   it('refuses a hostile CSV with every problem and its row, changing nothing', async () => {
-    const mac = simulatedMac({ scenario: 'local-only', localUsers: 2 });
+    const mac = loggedOutMac({ scenario: 'local-only', localUsers: 2 });
     mac.clearCalls();
     const file = csvFile('local_user,cloud_user\nluser001,"=cmd|\' /C calc\'!A0"\n"../../etc",x@example.com\nluser002,"a""b@example.com"\n');
     const run = await untether(mac, ['takeover', '--mapping', file, '--yes']);
@@ -185,7 +192,7 @@ describe('untether takeover with a CSV mapping', () => {
   });
 
   it('refuses a file over the size limit before parsing it', async () => {
-    const mac = simulatedMac({ scenario: 'local-only' });
+    const mac = loggedOutMac({ scenario: 'local-only' });
     const huge = csvFile(Buffer.alloc(5 * 1024 * 1024 + 1, 'a'));
     const started = Date.now();
     const run = await untether(mac, ['takeover', '--mapping', huge, '--dry-run']);
@@ -198,7 +205,7 @@ describe('untether takeover with a CSV mapping', () => {
   });
 
   it('links the good rows and reports the refused ones as partial', async () => {
-    const mac = simulatedMac({ scenario: 'ad-bound', localUsers: 1 });
+    const mac = loggedOutMac({ scenario: 'ad-bound', localUsers: 1 });
     const run = await untether(mac, ['takeover', '--mapping', csvFile('local_user,cloud_user\nluser001,l1@example.com\njdoe,jdoe@example.com\nghost,ghost@example.com\n'), '--yes']);
     expect(run.exitCode).toBe(6);
     expect(run.stdout).toContain('1 linked, 0 rolled back, 0 failed, 0 unchanged, 2 refused.');

@@ -30,7 +30,8 @@ const ACCOUNTS = localAccountsFrom([
 ]);
 
 const csv = (text: string) => parseMappingCsv(new TextEncoder().encode(text));
-const GENERIC: TakeoverOptions = { provider: 'generic', idp: null, alias: false };
+const NOBODY = { gui: [], logins: [], processesByUid: {} };
+const GENERIC: TakeoverOptions = { provider: 'generic', idp: null, alias: false, sessions: NOBODY };
 
 describe('matching mappings to local accounts', () => {
   it('matches an explicit local account, or the cloud user or its short name, ignoring case', () => {
@@ -81,7 +82,7 @@ describe('planTakeover', () => {
   const single = (values: Parameters<typeof mappingFromCli>[0]): Mapping[] => [mappingFromCli(values)];
 
   it('writes NetworkUser, OIDCProvider and AzureUser for Jamf Connect with Entra ID, plus aliases', () => {
-    const plan = planTakeover(single({ localUser: 'jdoe', cloudUser: 'John.Doe@example.com' }), ACCOUNTS, { provider: 'jamf-connect', idp: 'Azure', alias: true });
+    const plan = planTakeover(single({ localUser: 'jdoe', cloudUser: 'John.Doe@example.com' }), ACCOUNTS, { provider: 'jamf-connect', idp: 'Azure', alias: true, sessions: NOBODY });
     expect(plan.accounts[0]).toMatchObject({ user: 'jdoe', action: 'link', provider: 'jamf-connect' });
     expect(plan.accounts[0]!.operations.map((operation) => [operation.op, 'attribute' in operation ? operation.attribute : '', 'values' in operation ? operation.values : []])).toEqual([
       ['set-attribute', 'dsAttrTypeStandard:NetworkUser', ['John.Doe@example.com']],
@@ -92,13 +93,13 @@ describe('planTakeover', () => {
   });
 
   it('writes OktaUser only for Okta, and refuses Jamf Connect without an identity provider', () => {
-    const okta = planTakeover(single({ localUser: 'jdoe', cloudUser: 'jdoe@example.com' }), ACCOUNTS, { provider: 'jamf-connect', idp: 'Okta', alias: false });
+    const okta = planTakeover(single({ localUser: 'jdoe', cloudUser: 'jdoe@example.com' }), ACCOUNTS, { provider: 'jamf-connect', idp: 'Okta', alias: false, sessions: NOBODY });
     expect(okta.accounts[0]!.operations.map((operation) => ('attribute' in operation ? operation.attribute : ''))).toEqual([
       'dsAttrTypeStandard:NetworkUser',
       'dsAttrTypeStandard:OIDCProvider',
       'dsAttrTypeStandard:OktaUser',
     ]);
-    const noIdp = planTakeover(single({ localUser: 'jdoe', cloudUser: 'jdoe@example.com' }), ACCOUNTS, { provider: 'jamf-connect', idp: null, alias: false });
+    const noIdp = planTakeover(single({ localUser: 'jdoe', cloudUser: 'jdoe@example.com' }), ACCOUNTS, { provider: 'jamf-connect', idp: null, alias: false, sessions: NOBODY });
     expect(noIdp.accounts[0]).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/--idp/) });
   });
 
@@ -106,7 +107,7 @@ describe('planTakeover', () => {
     const withSub = planTakeover(
       single({ localUser: 'jdoe', cloudUser: 'JDoe@example.com', issuer: 'https://login.example.com', subject: 'abc123' }),
       ACCOUNTS,
-      { provider: 'xcreds', idp: null, alias: false },
+      { provider: 'xcreds', idp: null, alias: false, sessions: NOBODY },
     );
     const after = applyToAttributes({}, withSub.accounts[0]!.operations);
     expect(after).toEqual({
@@ -115,7 +116,7 @@ describe('planTakeover', () => {
       'dsAttrTypeNative:_xcreds_oidc_iss': ['https://login.example.com'],
       'dsAttrTypeNative:_xcreds_oidc_sub': ['abc123'],
     });
-    const issuerOnly = planTakeover(single({ localUser: 'jdoe', cloudUser: 'jdoe@example.com', issuer: 'https://login.example.com' }), ACCOUNTS, { provider: 'xcreds', idp: null, alias: false });
+    const issuerOnly = planTakeover(single({ localUser: 'jdoe', cloudUser: 'jdoe@example.com', issuer: 'https://login.example.com' }), ACCOUNTS, { provider: 'xcreds', idp: null, alias: false, sessions: NOBODY });
     expect(issuerOnly.accounts[0]!.operations).toHaveLength(2);
   });
 
@@ -153,9 +154,23 @@ describe('planTakeover', () => {
   });
 });
 
+describe('takeover writes and sessions', () => {
+  const link = (sessions: TakeoverOptions['sessions']) => planTakeover([mappingFromCli({ localUser: 'jdoe', cloudUser: 'jdoe@example.com' })], ACCOUNTS, { ...GENERIC, sessions }).accounts[0]!;
+
+  it('refuses to link an account with any session: SSH, a background fast-user-switching session, processes', () => {
+    expect(link({ ...NOBODY, logins: [{ name: 'jdoe', line: 'ttys003', host: '192.0.2.7' }] }).reason).toContain('SSH login on ttys003 from 192.0.2.7');
+    expect(link({ ...NOBODY, gui: [{ name: 'jdoe', uid: 501, onConsole: false }] }).reason).toContain('fast user switching');
+    expect(link({ ...NOBODY, processesByUid: { '501': 4 } }).reason).toContain('4 processes running as uid 501');
+    expect(link({ ...NOBODY, processesByUid: { '501': 4 } }).action).toBe('refuse');
+  });
+
+  it("links when only other users have sessions", () => {
+    expect(link({ gui: [{ name: 'bob', uid: 503, onConsole: true }], logins: [{ name: 'bob', line: 'ttys000', host: null }], processesByUid: { '0': 100, '503': 60 } }).action).toBe('link');
+  });
+});
+
 describe('planning a rename', () => {
   const facts = (change: Partial<RenameFacts> = {}): RenameFacts => ({
-    consoleUser: null,
     groups: [{ recordName: 'staff', attributes: { 'dsAttrTypeStandard:RecordName': ['staff'] } }],
     homeFolders: new Map([['/Users/jdoe', 'directory'], ['/Users/john.doe', 'missing']]),
     ...change,
@@ -190,10 +205,11 @@ describe('planning a rename', () => {
     expect(account.operations).toContainEqual(expect.objectContaining({ op: 'rename-group-member', group: 'admin', from: 'jdoe', to: 'john.doe' }));
   });
 
-  it('refuses while logged in, when the console cannot be read, on a group name or a group already listing the name, a home elsewhere, a taken home', () => {
+  it('refuses while logged in, when sessions cannot be read, on a group name or a group already listing the name, a home elsewhere, a taken home', () => {
     const reason = (renameFacts: RenameFacts, accounts = ACCOUNTS) => plan(renameFacts, accounts).reason;
-    expect(reason(facts({ consoleUser: 'JDOE' }))).toBe('cannot rename "jdoe" to "john.doe": the user is logged in; rename when they are logged out');
-    expect(reason(facts({ consoleUser: { unknown: 'scutil failed' } }))).toContain('could not tell who is logged in (scutil failed)');
+    const loggedIn = (sessions: TakeoverOptions['sessions']) => planTakeover(mapping, ACCOUNTS, { ...GENERIC, rename: true, renameFacts: facts(), sessions }).accounts[0]!;
+    expect(loggedIn({ ...NOBODY, gui: [{ name: 'JDOE', uid: 501, onConsole: true }] })).toMatchObject({ action: 'refuse', reason: '"jdoe" is logged in (GUI session on the console); takeover writes wait until the user is logged out' });
+    expect(loggedIn({ unknown: 'scutil failed' }).reason).toContain('could not tell whether "jdoe" is logged in (scutil failed)');
     expect(reason(facts({ groups: [{ recordName: 'John.Doe', attributes: {} }] }))).toContain('"john.doe" is the name of the group "John.Doe"');
     expect(reason(facts({ groups: [{ recordName: 'admin', attributes: { 'dsAttrTypeStandard:GroupMembership': ['root', 'john.doe'] } }] }))).toContain('the group "admin" already lists "john.doe"');
     expect(reason(facts(), localAccountsFrom([user('jdoe', 501, { 'dsAttrTypeStandard:NFSHomeDirectory': ['/Volumes/Data/jdoe'] })]))).toContain('its home is "/Volumes/Data/jdoe", not /Users/jdoe');

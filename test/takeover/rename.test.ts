@@ -92,7 +92,7 @@ describe('untether takeover --rename', () => {
     mac.clearCalls();
     const run = await untether(mac, [...TAKEOVER, '--yes']);
     expect(run.exitCode).toBe(4);
-    expect(run.stdout).toContain(`cannot rename "alex" to "${NEW}": the user is logged in; rename when they are logged out`);
+    expect(run.stdout).toContain('"alex" is logged in (GUI session on the console); takeover writes wait until the user is logged out');
     expect(mac.writeCalls('dscl')).toEqual([]);
     expect(state(mac)).toEqual(before);
   });

@@ -5,7 +5,7 @@ import { EXIT } from '../cli/exit-codes.js';
 import { firstStandard, isMobileAccount } from '../inventory/classify.js';
 import { planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
 import type { DemobilizePolicy } from '../plan/policy.js';
-import { consoleUser } from '../system/consoleuser.js';
+import { readSessions } from '../system/sessions.js';
 import { readBoolDefault } from '../system/defaults.js';
 import { checkMember } from '../system/dseditgroup.js';
 import type { DirectoryRecord } from '../system/dscl.js';
@@ -48,11 +48,11 @@ async function settle<T>(what: string, read: Promise<T>, warnings: string[]): Pr
   }
 }
 
-/** Read what every plan needs, once: directory, console user, FileVault, tokens, profiles, Full Disk Access. */
+/** Read what every plan needs, once: directory, sessions, FileVault, tokens, profiles, Full Disk Access. */
 async function readFacts(warnings: string[]): Promise<{ facts: DemobilizeFacts; users: DirectoryRecord[]; groups: DirectoryRecord[]; unlock: UnlockSnapshot }> {
-  const [directory, console, fileVault, autoLoginManaged, autoLoginLocal, unlock, profiles, fullDiskAccess] = await Promise.all([
+  const [directory, sessions, fileVault, autoLoginManaged, autoLoginLocal, unlock, profiles, fullDiskAccess] = await Promise.all([
     readDirectory(),
-    settle('reading the console user', consoleUser(), warnings),
+    settle('reading who is logged in', readSessions(), warnings),
     settle('reading FileVault status', fileVaultStatus(), warnings),
     settle('reading DisableFDEAutoLogin (profile)', readBoolDefault('/Library/Managed Preferences/com.apple.loginwindow', 'DisableFDEAutoLogin'), warnings),
     settle('reading DisableFDEAutoLogin', readBoolDefault('/Library/Preferences/com.apple.loginwindow', 'DisableFDEAutoLogin'), warnings),
@@ -64,7 +64,7 @@ async function readFacts(warnings: string[]): Promise<{ facts: DemobilizeFacts; 
   const autoLogin = fileVault?.on ? !(autoLoginManaged ?? autoLoginLocal ?? false) : false;
   return {
     facts: {
-      consoleUser: console?.kind === 'user' ? console.name : null,
+      sessions: sessions ?? null,
       fileVault: { state: fileVault === undefined ? 'unknown' : fileVault.on ? 'on' : 'off', conversion, autoLogin },
       fullDiskAccess,
       groups: directory.groups,

@@ -56,7 +56,7 @@ export async function migrationFacts(config: AgentConfig, inventory: MacInventor
   return {
     bound: inventory.binding.bound,
     mobileAccounts: inventory.users.filter((user) => user.kind === 'mobile').map((user) => user.name),
-    loggedInUser: inventory.consoleUser.loggedIn ? inventory.consoleUser.name : null,
+    loggedInUsers: inventory.users.filter((user) => user.loggedIn).map((user) => user.name),
     loginWindowSatisfied,
     loginWindowChangedElsewhere,
     linksPending: null,

@@ -16,7 +16,8 @@ export interface MigrationFacts {
   bound: boolean;
   /** Short names of the mobile accounts left. */
   mobileAccounts: readonly string[];
-  loggedInUser: string | null;
+  /** Users with any session (console, fast user switching, terminal, SSH, processes). */
+  loggedInUsers: readonly string[];
   /** Whether the login window equals the configured preset (null: could not be read). */
   loginWindowSatisfied: boolean | null;
   /** The preset was applied and something other than an OS update changed the chain since. */
@@ -47,14 +48,14 @@ function demobilizeView(config: AgentConfig, facts: MigrationFacts, trigger: Tri
   const excluded = new Set(settings.policy.excludeUsers);
   const inScope = facts.mobileAccounts.filter((name) => !excluded.has(name) && (settings.allUsers || settings.users.includes(name)));
   if (inScope.length === 0) return { ...base, status: 'complete', waitingFor: null, reason: 'no mobile account left in scope' };
-  const eligible = settings.policy.loggedInUser === 'allow' ? inScope : inScope.filter((name) => name !== facts.loggedInUser);
+  const eligible = settings.policy.loggedInUser === 'allow' ? inScope : inScope.filter((name) => !facts.loggedInUsers.includes(name));
   if (eligible.length === 0) return { ...base, status: 'waiting', waitingFor: 'user-logout', reason: `${inScope.join(', ')} is logged in; waiting for logout`, users: inScope };
   switch (settings.when) {
     case 'boot':
       if (!facts.firstRunSinceBoot || trigger !== 'start') return { ...base, status: 'waiting', waitingFor: 'next-boot', reason: 'set to run at boot; waiting for the next start of the Mac', users: eligible };
       break;
     case 'login':
-      if (facts.loggedInUser !== null && settings.policy.loggedInUser !== 'allow') {
+      if (facts.loggedInUsers.length > 0 && settings.policy.loggedInUser !== 'allow') {
         return { ...base, status: 'waiting', waitingFor: 'login-window', reason: 'set to run at the login window; waiting until no one is logged in', users: eligible };
       }
       break;

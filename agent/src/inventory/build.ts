@@ -2,6 +2,7 @@
 import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { classifyLoginWindow, hasDemobilizeMechanism, sameChain } from '../loginwindow/chain.js';
 import { classifyAccount, firstStandard, integerValue, isAdmin, isHidden, mobileEvidence } from './classify.js';
+import { sessionsOf } from '../system/sessions.js';
 import type { Fact, ScanFacts } from './facts.js';
 import type { FileVaultState, LoginWindowState, MacInventory, MdmState, TokenState, UserInventory } from './model.js';
 
@@ -48,7 +49,10 @@ function userInventory(record: DirectoryRecord, facts: ScanFacts, adminGroup: Di
     secureToken: secureTokenOf(record, generatedUid, facts),
     fileVault: fileVaultOf(name, generatedUid, facts),
     profiles: [...profiles],
-    loggedIn: consoleName === name,
+    // Any session counts (fast user switching, terminal, SSH, processes); the console alone when sessions are unreadable.
+    loggedIn: facts.sessions.ok
+      ? sessionsOf(facts.sessions.value, { names: standardAttribute(record, 'RecordName') ?? [name], uid: integerValue(firstStandard(record, 'UniqueID')) }).length > 0
+      : consoleName === name,
     mobile: mobileEvidence(record),
   };
 }

@@ -9,6 +9,7 @@ import * as fdesetup from '../system/fdesetup.js';
 import * as files from '../system/files.js';
 import * as profiles from '../system/profiles.js';
 import * as security from '../system/security.js';
+import * as sessions from '../system/sessions.js';
 import * as swvers from '../system/swvers.js';
 import { defaultMechanismsFrom } from '../loginwindow/chain.js';
 import { MAC_PATHS } from '../system/paths.js';
@@ -29,7 +30,7 @@ export async function readDefaultLoginChain(): Promise<string[]> {
 
 /** Read everything a scan needs from the Mac. Only the user listing is required; other sources may fail. */
 export async function collectScanFacts(now: Date): Promise<ScanFacts> {
-  const [users, adminGroup, binding, fileVault, fileVaultUsers, cryptoUsers, console, macOS, installed, enrollment, loginChain, defaultLoginChain, disableFdeAutoLogin] =
+  const [users, adminGroup, binding, fileVault, fileVaultUsers, cryptoUsers, console, loggedIn, macOS, installed, enrollment, loginChain, defaultLoginChain, disableFdeAutoLogin] =
     await Promise.all([
       dscl.readAllRecords('/Users'),
       readFact('reading the admin group', () => dscl.readRecord('/Groups/admin')),
@@ -38,6 +39,7 @@ export async function collectScanFacts(now: Date): Promise<ScanFacts> {
       readFact('listing FileVault users', () => fdesetup.listUsers()),
       readFact('listing APFS crypto users', () => diskutil.listCryptoUsers('/')),
       readFact('reading the console user', () => consoleuser.consoleUser()),
+      readFact('reading who is logged in', () => sessions.readSessions()),
       readFact('reading the macOS version', () => swvers.macOSVersion()),
       readFact('listing configuration profiles', () => profiles.installedProfiles()),
       readFact('reading MDM enrollment', () => profiles.enrollmentStatus()),
@@ -58,6 +60,7 @@ export async function collectScanFacts(now: Date): Promise<ScanFacts> {
     fileVaultUsers,
     cryptoUsers,
     consoleUser: console,
+    sessions: loggedIn,
     macOS,
     profiles: installed,
     enrollment,

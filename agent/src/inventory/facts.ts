@@ -8,6 +8,7 @@ import type { FileVaultStatus, FileVaultUser } from '../system/fdesetup.js';
 import type { EnrollmentStatus, InstalledProfiles } from '../system/profiles.js';
 import type { AuthorizationRight } from '../system/security.js';
 import type { MacOSVersion } from '../system/swvers.js';
+import type { SessionSet } from '../system/sessions.js';
 
 export type Fact<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -22,6 +23,8 @@ export interface ScanFacts {
   fileVaultUsers: Fact<FileVaultUser[]>;
   cryptoUsers: Fact<CryptoUser[]>;
   consoleUser: Fact<ConsoleUser>;
+  /** Every session: GUI (console and fast user switching), utmpx logins (terminal, SSH), processes per uid. */
+  sessions: Fact<SessionSet>;
   macOS: Fact<MacOSVersion>;
   profiles: Fact<InstalledProfiles>;
   enrollment: Fact<EnrollmentStatus>;

@@ -10,6 +10,7 @@ import {
   PRIMARY_GROUP_ID,
 } from './cached-attributes.js';
 import type { PlanOperation } from './operations.js';
+import { sessionsOf, type SessionSet } from '../system/sessions.js';
 import type { DemobilizePolicy } from './policy.js';
 
 export const STAFF_GROUP = 'staff';
@@ -23,8 +24,8 @@ export function aliasGroupName(gid: number): string {
 
 /** The Mac-wide facts a plan depends on, read once for all accounts. */
 export interface DemobilizeFacts {
-  /** Short name of the user at the console, or null. */
-  consoleUser: string | null;
+  /** Every session on the Mac (GUI, fast user switching, terminal, SSH, processes); null when it could not be read. */
+  sessions: SessionSet | null;
   fileVault: { state: 'on' | 'off' | 'unknown'; conversion: 'none' | 'encrypting' | 'decrypting' | 'unknown'; autoLogin: boolean | 'unknown' };
   fullDiskAccess: 'granted' | 'denied' | 'unknown';
   /** Every local group, to tell whether a GID resolves and who is a direct member of staff and admin. */
@@ -178,9 +179,12 @@ function evaluateGates(target: DemobilizeTarget, facts: DemobilizeFacts, policy:
   if (integerValue(firstStandard(record, 'UniqueID')) === null || firstStandard(record, 'GeneratedUID') === null) {
     add('unreadable-record', 'refuse', 'the record has no usable UniqueID or GeneratedUID; it cannot be verified after a change');
   }
-  if (facts.consoleUser === name) {
-    if (policy.loggedInUser === 'skip') add('logged-in', 'skip', 'the user is logged in; policy loggedInUser=skip waits for logout');
-    else add('logged-in', 'warn', 'the user is logged in; converting anyway (policy loggedInUser=allow)');
+  // Every session counts (fast user switching, SSH, processes), not only the console; unknown counts as logged in.
+  const sessions = facts.sessions === null ? ['sessions could not be read'] : sessionsOf(facts.sessions, { names: standardAttribute(record, 'RecordName') ?? [name], uid: integerValue(firstStandard(record, 'UniqueID')) });
+  if (sessions.length > 0) {
+    const what = `the user is logged in (${sessions.join('; ')})`;
+    if (policy.loggedInUser === 'skip') add('logged-in', 'skip', `${what}; policy loggedInUser=skip waits for logout`);
+    else add('logged-in', 'warn', `${what}; converting anyway (policy loggedInUser=allow)`);
   }
   if (facts.fileVault.conversion === 'encrypting' || facts.fileVault.conversion === 'decrypting') {
     add('filevault-converting', 'refuse', `FileVault is ${facts.fileVault.conversion}; account changes wait until it finishes`);

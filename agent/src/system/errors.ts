@@ -15,7 +15,7 @@ export interface ToolResult {
   failed: boolean;
 }
 
-export type SystemErrorCode = 'E_TOOL_MISSING' | 'E_TOOL_TIMEOUT' | 'E_TOOL_FAILED' | 'E_TOOL_OUTPUT';
+export type SystemErrorCode = 'E_TOOL_MISSING' | 'E_TOOL_TIMEOUT' | 'E_TOOL_FAILED' | 'E_TOOL_OUTPUT' | 'E_TOOL_UNTRUSTED';
 
 /** A DS error parsed from dscl's stderr, e.g. "<dscl_cmd> DS Error: -14136 (eDSRecordNotFound)". */
 export interface DsError {
@@ -73,6 +73,9 @@ export class SystemToolError extends Error {
     const command = [result.tool, ...result.args].join(' ');
     if (result.exitCode === 127 && result.stderr.startsWith('missing tool')) {
       return new SystemToolError('E_TOOL_MISSING', result, `running ${command}`);
+    }
+    if (result.exitCode === 126 && result.stderr.startsWith('untrusted tool')) {
+      return new SystemToolError('E_TOOL_UNTRUSTED', result, `refusing to run ${command}`);
     }
     if (result.timedOut) {
       return new SystemToolError('E_TOOL_TIMEOUT', result, `running ${command}: timed out after ${result.durationMs} ms`);

@@ -154,8 +154,18 @@ export async function print(target: string): Promise<{ kind: 'found'; job: Launc
   return { kind: 'found', job: parseToolOutput(result, parseLaunchctlPrint) };
 }
 
-/** Run a tool in a user's login session (`launchctl asuser <uid> <tool> …`), e.g. osascript prompts. Check `failed`. */
-export async function asUser(uid: number, tool: ToolName, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<ToolResult> {
+/** The argument list that runs a tool in a user's session AS that user (pure; see asUser). */
+export function asUserArgs(uid: number, tool: ToolName, args: readonly string[]): string[] {
   if (!Number.isInteger(uid) || uid <= 0) throw new TypeError(`launchctl asuser: ${uid} is not a user's uid`);
-  return runTool('launchctl', ['asuser', String(uid), TOOL_PATHS[tool], ...args], options);
+  return ['asuser', String(uid), TOOL_PATHS.sudo, '-n', '-u', `#${uid}`, '--', TOOL_PATHS[tool], ...args];
+}
+
+/**
+ * Run a tool in a user's login session and as that user: `launchctl asuser <uid> /usr/bin/sudo -n -u #<uid>
+ * -- <tool> …`. asuser alone only moves root into the user's bootstrap namespace (the window shows on their
+ * screen, but the process keeps root); sudo then drops to the uid, with an argument array (no shell, so no
+ * text is ever parsed as a command) and -n so it can never wait for a password. Check `failed`.
+ */
+export async function asUser(uid: number, tool: ToolName, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<ToolResult> {
+  return runTool('launchctl', asUserArgs(uid, tool, args), options);
 }

@@ -6,6 +6,7 @@ import type { ToolResult } from './errors.js';
 import { SystemToolError } from './errors.js';
 import { systemPath } from './paths.js';
 import { TOOL_PATHS, type ToolName } from './tools.js';
+import { checkTrustedChain } from './trusted-path.js';
 
 /** Default time a tool may take. dscl readall of a few hundred users stays far below this. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
@@ -51,6 +52,29 @@ export async function toolExists(tool: ToolName): Promise<boolean> {
   }
 }
 
+/** Directories on the sealed, SIP-protected system volume: nothing there can be replaced by a user. */
+const SYSTEM_VOLUME_DIRECTORIES = ['/bin/', '/sbin/', '/usr/bin/', '/usr/sbin/', '/usr/libexec/', '/System/'];
+
+/** Exit code of a tool the agent refused to run (126: "found but cannot be executed", as a shell says). */
+export const UNTRUSTED_TOOL_EXIT = 126;
+
+/**
+ * Why a tool outside the system volume (authchanger in /usr/local/bin, jamfHelper under /Library) must not be
+ * run as root, or undefined when it may: the file and every directory above it must be root's alone (no
+ * symbolic link, owner root, not group- or other-writable). Homebrew's /usr/local/bin, owned by a user,
+ * fails this: whoever owns it could put anything there for root to run.
+ */
+export async function untrustedToolReason(tool: ToolName): Promise<string | undefined> {
+  const macPath = TOOL_PATHS[tool];
+  if (SYSTEM_VOLUME_DIRECTORIES.some((directory) => macPath.startsWith(directory))) return undefined;
+  const check = await checkTrustedChain(macPath, { type: 'file', owners: [] }).catch((error: unknown) => ({
+    trusted: false as const,
+    component: { path: macPath, why: `cannot be checked (${error instanceof Error ? error.message : String(error)})`, missing: false },
+  }));
+  if (check.trusted) return undefined;
+  return `untrusted tool: ${check.component.path} ${check.component.why}; root does not run ${macPath} until it and every directory above it are owned by root and writable only by root`;
+}
+
 function redact(args: readonly string[], secretArgs: readonly number[] | undefined): string[] {
   if (!secretArgs || secretArgs.length === 0) return [...args];
   return args.map((arg, index) => (secretArgs.includes(index) ? '<redacted>' : arg));
@@ -73,6 +97,22 @@ export async function runTool(tool: ToolName, args: readonly string[], options: 
       stdout: '',
       stderr: `missing tool: ${TOOL_PATHS[tool]} is not installed or not executable`,
       durationMs: 0,
+      timedOut: false,
+      failed: true,
+    };
+    notify(result);
+    return result;
+  }
+  const untrusted = await untrustedToolReason(tool);
+  if (untrusted !== undefined) {
+    const result: ToolResult = {
+      tool,
+      args: shownArgs,
+      exitCode: UNTRUSTED_TOOL_EXIT,
+      signal: undefined,
+      stdout: '',
+      stderr: untrusted,
+      durationMs: Math.round(performance.now() - started),
       timedOut: false,
       failed: true,
     };

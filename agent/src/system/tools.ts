@@ -24,6 +24,9 @@ export const TOOL_PATHS = {
   jamfHelper: '/Library/Application Support/JAMF/bin/jamfHelper.app/Contents/MacOS/jamfHelper',
   pkgutil: '/usr/sbin/pkgutil',
   ioreg: '/usr/sbin/ioreg',
+  who: '/usr/bin/who',
+  ps: '/bin/ps',
+  sudo: '/usr/bin/sudo',
 } as const;
 
 export type ToolName = keyof typeof TOOL_PATHS;

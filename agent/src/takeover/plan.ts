@@ -11,6 +11,8 @@
 import { z } from 'zod';
 import { HOME_DIRECTORY, RECORD_NAME, planOperationSchema, type PlanOperation } from '../plan/operations.js';
 import { nativeType, standardAttribute, standardType, type AttributeType, type DirectoryRecord } from '../system/dscl.js';
+import { firstStandard, integerValue } from '../inventory/classify.js';
+import { sessionsOf, type SessionSet } from '../system/sessions.js';
 import { cloudShortName, matchMappings, type LocalAccount, type MatchedBy } from './match.js';
 import { describeSource, type Mapping, type TakeoverProvider } from './mapping.js';
 
@@ -54,6 +56,8 @@ export interface TakeoverOptions {
   idp: JamfConnectIdp | null;
   /** Add the cloud short name as a RecordName alias (with jamf-connect also the full name, as Jamf Connect does). */
   alias: boolean;
+  /** Every session on the Mac, or why it could not be read: an account with any session is not written. */
+  sessions: SessionSet | { unknown: string };
   /** Rename the account to the cloud short name (RecordName and home folder); needs `renameFacts`. */
   rename?: boolean;
   renameFacts?: RenameFacts;
@@ -61,8 +65,6 @@ export interface TakeoverOptions {
 
 /** What a rename must know about the Mac besides the accounts (read by the caller; the planner stays pure). */
 export interface RenameFacts {
-  /** The console user's short name, null when nobody is logged in, or why it could not be read. */
-  consoleUser: string | null | { unknown: string };
   /** Every local group record (a new name must not be a group's, and memberships by name would be lost). */
   groups: readonly DirectoryRecord[];
   /** The state of home folders by Mac path: the current ones and the /Users/<new name> targets. */
@@ -197,9 +199,6 @@ export function renameOperations(account: LocalAccount, to: string, facts: Renam
   if (facts === undefined) return refuse('the facts a rename needs were not read');
   const problem = shortNameProblem(to) ?? shortNameProblem(account.name);
   if (problem !== undefined) return refuse(`the name ${problem}`);
-  const atConsole = facts.consoleUser;
-  if (atConsole !== null && typeof atConsole === 'object') return refuse(`could not tell who is logged in (${atConsole.unknown}); renaming needs the user logged out`);
-  if (atConsole !== null && account.names.some((name) => sameIgnoringCase(name, atConsole))) return refuse('the user is logged in; rename when they are logged out');
   const group = facts.groups.find((candidate) => [candidate.recordName, ...(standardAttribute(candidate, 'RecordName') ?? [])].some((name) => sameIgnoringCase(name, to)));
   if (group !== undefined) return refuse(`"${to}" is the name of the group "${group.recordName}"`);
   const memberOf = facts.groups.filter((candidate) => (standardAttribute(candidate, 'GroupMembership') ?? []).includes(account.name)).map((candidate) => candidate.recordName);
@@ -229,6 +228,13 @@ export function renameOperations(account: LocalAccount, to: string, facts: Renam
   return { operations };
 }
 
+/** Why an account with sessions is not written (undefined when it has none): takeover writes wait for logout. */
+function loggedInRefusal(account: LocalAccount, sessions: TakeoverOptions['sessions']): string | undefined {
+  if ('unknown' in sessions) return `could not tell whether "${account.name}" is logged in (${sessions.unknown}); takeover writes need the user logged out`;
+  const found = sessionsOf(sessions, { names: account.names, uid: integerValue(firstStandard(account.record, 'UniqueID')) });
+  return found.length === 0 ? undefined : `"${account.name}" is logged in (${found.join('; ')}); takeover writes wait until the user is logged out`;
+}
+
 /**
  * Plan a takeover: match (see match.ts), then per account the attribute operations its provider needs.
  * Refused mappings keep their reason; conflicts refuse the whole run.
@@ -247,7 +253,9 @@ export function planTakeover(mappings: readonly Mapping[], accounts: readonly Lo
       continue;
     }
     const result = accountOperations(mapping, account, provider, options);
+    const loggedIn = 'refuse' in result || result.operations.length === 0 ? undefined : loggedInRefusal(account, options.sessions);
     if ('refuse' in result) outcome.set(mapping, { ...base, action: 'refuse', reason: result.refuse, operations: [] });
+    else if (loggedIn !== undefined) outcome.set(mapping, { ...base, action: 'refuse', reason: loggedIn, operations: [] });
     else outcome.set(mapping, { ...base, action: result.operations.length === 0 ? 'unchanged' : 'link', reason: null, operations: result.operations });
   }
   return { accounts: mappings.map((mapping) => outcome.get(mapping)!), conflicts };

@@ -6,7 +6,7 @@ import { classifyLoginWindow } from '../loginwindow/chain.js';
 import { recordAccountEvent } from '../notify/ledger.js';
 import { LOGIN_CONSOLE_RIGHT, readAuthorizationRight } from '../system/security.js';
 import { nameAfter } from '../plan/operations.js';
-import { consoleUser } from '../system/consoleuser.js';
+import { readSessions } from '../system/sessions.js';
 import { firstStandard } from '../inventory/classify.js';
 import { homeFolderState } from '../system/files.js';
 import { readDirectory } from '../txn/account-state.js';
@@ -56,15 +56,8 @@ export async function detectProvider(): Promise<TakeoverProvider> {
   return kind === 'jamf-connect' || kind === 'xcreds' ? kind : 'generic';
 }
 
-/** Read what a rename needs: who is logged in, the groups, and the home folders involved (reads only). */
+/** Read what a rename needs: the groups and the home folders involved (reads only). */
 async function readRenameFacts(mappings: readonly Mapping[], accounts: readonly LocalAccount[], groups: RenameFacts['groups']): Promise<RenameFacts> {
-  let atConsole: RenameFacts['consoleUser'];
-  try {
-    const found = await consoleUser();
-    atConsole = found.kind === 'user' ? found.name : null;
-  } catch (error) {
-    atConsole = { unknown: errorMessage(error) };
-  }
   const paths = new Set<string>();
   for (const mapping of mappings) {
     const short = cloudShortName(mapping.cloudUser);
@@ -80,7 +73,7 @@ async function readRenameFacts(mappings: readonly Mapping[], accounts: readonly 
     const state = await homeFolderState(macPath).catch(() => undefined);
     if (state !== undefined) homeFolders.set(macPath, state);
   }
-  return { consoleUser: atConsole, groups, homeFolders };
+  return { groups, homeFolders };
 }
 
 /** Plan every mapping and, unless dry-run or conflicting, link the accounts that may be linked. */
@@ -92,7 +85,9 @@ export async function takeover(request: TakeoverRequest): Promise<TakeoverReport
   const accounts = localAccountsFrom(directory.users);
   const rename = request.rename === true;
   const renameFacts = rename ? await readRenameFacts(request.mappings, accounts, directory.groups) : undefined;
-  const plan: TakeoverPlan = planTakeover(request.mappings, accounts, { provider, idp: request.idp, alias: request.alias, rename, renameFacts });
+  // Every session counts (console, fast user switching, terminal, SSH, processes); unreadable refuses the writes.
+  const sessions = await readSessions().catch((error: unknown) => ({ unknown: errorMessage(error) }));
+  const plan: TakeoverPlan = planTakeover(request.mappings, accounts, { provider, idp: request.idp, alias: request.alias, rename, renameFacts, sessions });
   const report: TakeoverReport = {
     dryRun: request.dryRun,
     provider,

@@ -1,7 +1,7 @@
 // One account's whole state (record, direct group memberships, ~/.account) for snapshots, verification
 // and restore. Batches read every user and group with one dscl call each; single-account paths
 // (rollback, recovery, restore) read just that account.
-import { firstStandard } from '../inventory/classify.js';
+import { firstStandard, integerValue } from '../inventory/classify.js';
 import type { AccountState } from '../plan/restore.js';
 import { readAllRecords, readRecord, standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { homeFolderState, readAccountFileForSnapshot } from '../system/files.js';
@@ -25,13 +25,18 @@ export function isDirectMember(group: DirectoryRecord | undefined, user: string)
   return group !== undefined && (standardAttribute(group, 'GroupMembership') ?? []).includes(user);
 }
 
+/** The record's UniqueID as a number; null when it has none or it is not a whole number. */
+export function accountUid(record: DirectoryRecord): number | null {
+  return integerValue(firstStandard(record, 'UniqueID'));
+}
+
 /** The account's state from records already read, plus its ~/.account file. */
 export async function accountFromRecords(record: DirectoryRecord, groups: readonly DirectoryRecord[]): Promise<CapturedAccount> {
   const user = record.recordName;
   const memberships: Record<string, boolean> = {};
   for (const name of TRACKED_GROUPS) memberships[name] = isDirectMember(groups.find((group) => group.recordName === name), user);
   const home = firstStandard(record, 'NFSHomeDirectory');
-  const file = home ? await readAccountFileForSnapshot(home) : undefined;
+  const file = home ? await readAccountFileForSnapshot(home, accountUid(record)) : undefined;
   const memberOf = groups.filter((group) => isDirectMember(group, user)).map((group) => group.recordName).sort();
   return {
     state: { record, groups: memberships, accountFile: file ? { contentBase64: file.content.toString('base64'), mode: file.mode } : null, memberOf },

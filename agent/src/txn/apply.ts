@@ -13,6 +13,8 @@ import type { AccountFileOwner } from './account-state.js';
 export interface OperationTarget {
   user: string;
   home: string | null;
+  /** The account's UniqueID: the only user besides root who may own its home and ~/.account. */
+  uid: number | null;
   /** Owner for a restored ~/.account (from the snapshot). */
   accountFileOwner: AccountFileOwner | null;
 }
@@ -54,12 +56,12 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
     }
     case 'remove-account-file':
       if (target.home === null) throw new UntetherError('E_NO_HOME', `removing ~/.account of "${target.user}": the record has no NFSHomeDirectory`);
-      await removeAccountFile(target.home);
+      await removeAccountFile(target.home, target.uid);
       return;
     case 'restore-account-file': {
       if (target.home === null) throw new UntetherError('E_NO_HOME', `restoring ~/.account of "${target.user}": the record has no NFSHomeDirectory`);
       const owner = target.accountFileOwner ?? { uid: 0, gid: 0 };
-      await restoreAccountFile(target.home, Buffer.from(operation.contentBase64, 'base64'), { ...owner, mode: operation.mode });
+      await restoreAccountFile(target.home, Buffer.from(operation.contentBase64, 'base64'), { ...owner, mode: operation.mode }, target.uid);
       return;
     }
     case 'rename-record':

@@ -7,7 +7,7 @@ import { HOME_DIRECTORY, nameAfter, type PlanOperation } from '../plan/operation
 import { planRestore, recordDifferences } from '../plan/restore.js';
 import type { DirectoryRecord } from '../system/dscl.js';
 import { homeFolderState } from '../system/files.js';
-import { accountFromRecords, findMovedHome, locateAccount, readDirectory, type CapturedAccount } from './account-state.js';
+import { accountFromRecords, accountUid, findMovedHome, locateAccount, readDirectory, type CapturedAccount } from './account-state.js';
 import { applyOperation, targetAfter, type OperationTarget } from './apply.js';
 import { restartDirectoryService } from './directory-service.js';
 import { openEntry, updateEntry, type JournalEntry } from './journal.js';
@@ -86,7 +86,7 @@ export async function rollBackAccount(snapshot: AccountSnapshot, operations: rea
   const moved = operations.flatMap((operation) => (operation.op === 'move-home' ? [operation.to] : []));
   const homeFolderAt = await findMovedHome(snapshotHome, [firstStandard(current.state.record, 'NFSHomeDirectory'), ...moved]);
   const { operations: restore, unrestorable } = planRestore(current.state, snapshot.state, { homeFolderAt });
-  let target: OperationTarget = { user: current.state.record.recordName, home: snapshotHome, accountFileOwner: snapshot.accountFileOwner };
+  let target: OperationTarget = { user: current.state.record.recordName, home: snapshotHome, uid: accountUid(current.state.record), accountFileOwner: snapshot.accountFileOwner };
   for (const operation of restore) {
     await applyOperation(target, operation);
     target = targetAfter(target, operation);
@@ -149,7 +149,7 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
     const snapshot = await saveSnapshot(change.user, change.kind, captured.state, captured.accountFileOwner, options.now());
     emit({ type: 'snapshot-saved', user: change.user, snapshotId: snapshot.id });
     const flight: InFlight = { change, snapshot, entry: await openEntry({ kind: change.kind, user: change.user, snapshotId: snapshot.id, operations: change.operations }, options.now()) };
-    let target: OperationTarget = { user: change.user, home: firstStandard(record, 'NFSHomeDirectory'), accountFileOwner: captured.accountFileOwner };
+    let target: OperationTarget = { user: change.user, home: firstStandard(record, 'NFSHomeDirectory'), uid: accountUid(record), accountFileOwner: captured.accountFileOwner };
     let failure: string | null = null;
     for (const [index, operation] of change.operations.entries()) {
       try {

@@ -176,6 +176,45 @@ export class SimulatedMac {
     this.setConsole({ mode: 'user', user: primaryName(record), nameAlias: options.nameAlias ?? null });
   }
 
+  /** Open a Terminal (host null) or SSH login for a user: `who` lists it and `ps` shows its processes. */
+  openLogin(user: string, options: { line?: string; host?: string | null } = {}): void {
+    const record = this.readUser(user);
+    if (!record) throw new Error(`opening a login for "${user}" on the simulated Mac: no such user record`);
+    this.updateState((state) => {
+      const line = options.line ?? `ttys${String(state.logins.length).padStart(3, '0')}`;
+      state.logins.push({ user: primaryName(record), line, host: options.host ?? null });
+    });
+  }
+
+  /** Give a user a GUI session in the background (fast user switching): scutil, who and ps list it. */
+  switchUserAway(user: string): void {
+    const record = this.readUser(user);
+    if (!record) throw new Error(`switching "${user}" to the background on the simulated Mac: no such user record`);
+    this.updateState((state) => {
+      if (!state.console.otherSessions.includes(primaryName(record))) state.console.otherSessions.push(primaryName(record));
+    });
+  }
+
+  /** Leave processes running as a user outside any session (after a logout, a launchd agent). */
+  runUserProcesses(user: string, count: number): void {
+    const record = this.readUser(user);
+    if (!record) throw new Error(`running processes for "${user}" on the simulated Mac: no such user record`);
+    this.updateState((state) => {
+      state.userProcesses.push({ user: primaryName(record), count });
+    });
+  }
+
+  /** End every session and process of a user: console (back to the login window), background, terminal, SSH. */
+  endSessions(user: string): void {
+    const state = this.readState();
+    if (state.console.user === user) this.logout();
+    this.updateState((current) => {
+      current.console.otherSessions = current.console.otherSessions.filter((name) => name !== user);
+      current.logins = current.logins.filter((login) => login.user !== user);
+      current.userProcesses = current.userProcesses.filter((running) => running.user !== user);
+    });
+  }
+
   /** Log the console user out: back to the login window. */
   logout(): void {
     this.setConsole({ mode: 'loginwindow', user: null, nameAlias: null });

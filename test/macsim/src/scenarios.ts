@@ -232,6 +232,8 @@ export function buildScenario(options: ScenarioOptions): BuiltScenario {
       auditSessionId: 100008,
       setupSessionUuid: 'A687B0DB-2F21-4E99-90A9-620DEA1FE285',
     },
+    logins: [],
+    userProcesses: [],
     profiles: {
       computer: bound ? ['com.example.mdm', 'com.example.loginwindow', 'com.example.filevault.escrow'] : ['com.example.mdm'],
       users: scenario === 'ad-bound' || scenario === 'ad-bound-fv-autologin' ? { psmith: ['com.example.user.wifi'] } : {},

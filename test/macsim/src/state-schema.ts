@@ -81,6 +81,20 @@ export const ConsoleSchema = z.object({
   setupSessionUuid: z.string(),
 });
 
+/** A utmpx login that is not a GUI session: a Terminal window (host null) or an SSH login (host set). */
+export const LoginSessionSchema = z.object({
+  user: z.string(),
+  /** The terminal line `who` prints, e.g. "ttys000". */
+  line: z.string(),
+  host: z.string().nullable(),
+});
+
+/** Processes a user runs outside any session (left running after a logout, a launchd agent): `ps` shows them. */
+export const UserProcessesSchema = z.object({
+  user: z.string(),
+  count: z.number().int().positive(),
+});
+
 export const LaunchdJobSchema = z.object({
   label: z.string(),
   /** "system" or "gui/<uid>". */
@@ -109,6 +123,10 @@ export const MacStateSchema = z.object({
     cryptoUsers: z.array(CryptoUserSchema),
   }),
   console: ConsoleSchema,
+  /** Terminal and SSH logins (utmpx), besides the GUI sessions in `console`. */
+  logins: z.array(LoginSessionSchema).default([]),
+  /** Processes users run outside any session. */
+  userProcesses: z.array(UserProcessesSchema).default([]),
   profiles: z.object({
     computer: z.array(z.string()),
     users: z.record(z.string(), z.array(z.string())),
@@ -157,6 +175,7 @@ export type AdBinding = z.infer<typeof AdBindingSchema>;
 export type CryptoUser = z.infer<typeof CryptoUserSchema>;
 export type ConsoleState = z.infer<typeof ConsoleSchema>;
 export type LaunchdJob = z.infer<typeof LaunchdJobSchema>;
+export type LoginSession = z.infer<typeof LoginSessionSchema>;
 
 /** Parse a raw state.json value; throws a readable error naming the bad field. */
 export function parseMacState(raw: unknown, where: string): MacState {

@@ -19,6 +19,8 @@ export interface NoticeRecord {
   uid: number;
   /** Short name of that uid, or null when no user record has it. */
   user: string | null;
+  /** The uid the notice process itself ran as (root unless something dropped to the user, e.g. sudo -u). */
+  processUid: number;
   text: string;
   args: string[];
 }
@@ -30,7 +32,7 @@ function userNameOfUid(root: string, uid: number): string | null {
 
 function recordNotice(ctx: FakeContext, tool: NoticeRecord['tool'], text: string): void {
   const uid = ctx.sessionUid ?? ctx.uid;
-  const notice: NoticeRecord = { ts: new Date().toISOString(), tool, uid, user: userNameOfUid(ctx.root, uid), text, args: [...ctx.args] };
+  const notice: NoticeRecord = { ts: new Date().toISOString(), tool, uid, user: userNameOfUid(ctx.root, uid), processUid: ctx.uid, text, args: [...ctx.args] };
   appendJsonLine(path.join(ctx.root, LAYOUT.notices), notice);
 }
 

@@ -190,3 +190,55 @@ export const stat: ToolHandler = (ctx) => {
     return 0;
   });
 };
+
+/** "%b %e %H:%M" in local time, the login time `who` prints. */
+function whoTime(date: Date): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return `${months[date.getMonth()]} ${String(date.getDate()).padStart(2, ' ')} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** Short names of the users with a GUI session: the console one first, then fast-user-switching ones. */
+function guiSessionUsers(root: string, state: MacState): SessionUser[] {
+  const names = state.console.mode === 'user' && state.console.user !== null ? [state.console.user] : [];
+  if (state.console.mode !== 'setup') names.push(...state.console.otherSessions);
+  return names.map((name) => sessionUser(root, name));
+}
+
+/**
+ * `who`: utmpx USER_PROCESS records as FreeBSD's who(1) prints them ("%-16s %-12s %-12s" then "(host)" for
+ * a remote login). Every GUI session (on screen or switched away) is a "console" login.
+ */
+export const who: ToolHandler = (ctx) => {
+  if (ctx.args.length > 0) throw new Unsupported();
+  return reading(() => {
+    const state = ctx.state();
+    const time = whoTime(new Date());
+    const row = (name: string, line: string, host: string | null) => `${name.padEnd(16)} ${line.padEnd(12)} ${time.padEnd(12)} ${host === null ? '' : `(${host})`}`.trimEnd();
+    for (const user of guiSessionUsers(ctx.root, state)) ctx.out(`${row(user.name, 'console', null)}\n`);
+    for (const login of state.logins ?? []) ctx.out(`${row(sessionUser(ctx.root, login.user).name, login.line, login.host)}\n`);
+    return 0;
+  });
+};
+
+/** Processes every Mac runs whatever the sessions: root's and the system daemons' (uid → count). */
+const SYSTEM_PROCESSES: ReadonlyArray<readonly [number, number]> = [[0, 180], [55, 1], [65, 1], [88, 3], [200, 1], [205, 2], [240, 1], [262, 1], [278, 2]];
+/** Processes of a GUI session (Dock, Finder, cfprefsd, ...) and of a terminal or SSH login (login shell, sshd). */
+const GUI_SESSION_PROCESSES = 60;
+const LOGIN_PROCESSES = 2;
+
+/** `ps -axo uid=`: one right-aligned uid per process (width 5, the "UID" header's), no header. */
+export const ps: ToolHandler = (ctx) => {
+  const args = ctx.args.join(' ');
+  if (args !== '-axo uid=' && args !== '-ax -o uid=') throw new Unsupported();
+  return reading(() => {
+    const state = ctx.state();
+    const counts = new Map<string, number>();
+    const add = (uid: string, count: number) => counts.set(uid, (counts.get(uid) ?? 0) + count);
+    for (const [uid, count] of SYSTEM_PROCESSES) add(String(uid), count);
+    for (const user of guiSessionUsers(ctx.root, state)) add(user.uid, GUI_SESSION_PROCESSES);
+    for (const login of state.logins ?? []) add(sessionUser(ctx.root, login.user).uid, LOGIN_PROCESSES);
+    for (const running of state.userProcesses ?? []) add(sessionUser(ctx.root, running.user).uid, running.count);
+    for (const [uid, count] of counts) ctx.out(`${uid.padStart(5)}\n`.repeat(count));
+    return 0;
+  });
+};

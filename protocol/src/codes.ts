@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   E_NO_SNAPSHOT: { meaning: 'Restore was asked for an account Untether never changed (no snapshot).' },
   E_SNAPSHOT_MISSING: { meaning: 'A journal entry names a snapshot file that does not exist.' },
   E_SNAPSHOT_CORRUPT: { meaning: 'A snapshot is not valid JSON, fails its schema or its checksum; it is never used to restore.' },
+  E_UNTYPED_ATTRIBUTE: { meaning: 'A record to write back names an attribute without its dsAttrTypeStandard: or dsAttrTypeNative: type; it is never written.' },
   E_DIRECTORY_NOT_ANSWERING: { meaning: 'opendirectoryd did not answer again within the timeout after its restart.' },
   E_ROLLED_BACK: { meaning: 'An account change failed and the account was put back exactly as its snapshot.' },
   E_NEEDS_ADMIN: { meaning: 'An account change failed and the rollback could not prove the snapshot state; an admin must look.' },

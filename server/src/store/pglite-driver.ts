@@ -1,11 +1,14 @@
 // SqlDriver over PGlite: PostgreSQL compiled to WASM, running in this process. Used when DATABASE_URL is not set,
 // so a newcomer needs no database to start the server. One instance per data directory; single server instance.
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Queryable, SqlDriver } from './driver.js';
 
 /** Open an embedded database in `dataDir`, or in memory when dataDir is undefined. */
 export async function openPgliteDriver(dataDir: string | undefined): Promise<SqlDriver> {
-  const db = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir);
+  // pg_trgm backs the device search's trigram indexes (migration 3).
+  const options = { extensions: { pg_trgm } };
+  const db = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options);
   return new PgliteDriver(db);
 }
 

@@ -21,6 +21,7 @@ const Env = z.object({
   UNTETHER_INSTANCE_ID: z.string().min(1).max(128).optional(),
   UNTETHER_HEARTBEAT_SECONDS: z.coerce.number().int().min(5).max(3600).optional(),
   UNTETHER_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  UNTETHER_EXPECTED_DEVICES: z.coerce.number().int().min(0).max(10_000_000).optional(),
 });
 
 /** Everything main.ts needs to start. */
@@ -30,6 +31,8 @@ export interface ServerSettings {
   store: StoreLocation;
   config: ServerConfig;
   logLevel: string;
+  /** Fleet size the open-files limit is checked against at start, when above the enrolled count. */
+  expectedDevices: number | undefined;
 }
 
 /** Where the dashboard's files are, relative to the compiled server (dist/server/src/). */
@@ -65,5 +68,6 @@ export function settingsFromEnv(rawEnv: Record<string, string | undefined>): Ser
     store: env.DATABASE_URL !== undefined ? { kind: 'postgres', connectionString: env.DATABASE_URL } : { kind: 'pglite', dataDir: path.resolve(env.UNTETHER_DATA_DIR) },
     config,
     logLevel: env.UNTETHER_LOG_LEVEL,
+    expectedDevices: env.UNTETHER_EXPECTED_DEVICES,
   };
 }

@@ -17,14 +17,16 @@ export class DeviceConnection {
   readonly #maxBufferedBytes: number;
   /** Set by hello. */
   helloDone = false;
+  /** Closes the socket when hello does not come in time; cleared by hello. */
+  helloTimer: NodeJS.Timeout | undefined;
   /** Cleared before each ping, set by each pong. */
   isAlive = true;
   closing = false;
   /** Events received but not yet stored; reading pauses above a bound. */
   inFlightEvents = 0;
   paused = false;
-  /** Command ids already sent on this socket, so sweeps do not resend them. */
-  readonly sentCommandIds = new Set<string>();
+  /** Command ids already sent on this socket, so sweeps do not resend them (made on the first command: most idle sockets never get one). */
+  #sentCommandIds: Set<string> | undefined;
 
   constructor(socket: WebSocket, device: { id: string; hardwareUuid: string; tokenHash: string }, logger: Logger, maxBufferedBytes: number) {
     this.#socket = socket;
@@ -33,6 +35,16 @@ export class DeviceConnection {
     this.tokenHash = device.tokenHash;
     this.#logger = logger;
     this.#maxBufferedBytes = maxBufferedBytes;
+  }
+
+  /** Whether command `id` was already sent on this socket. */
+  wasSent(id: string): boolean {
+    return this.#sentCommandIds?.has(id) ?? false;
+  }
+
+  /** Remember that command `id` was sent on this socket. */
+  markSent(id: string): void {
+    (this.#sentCommandIds ??= new Set()).add(id);
   }
 
   get socket(): WebSocket {

@@ -17,6 +17,7 @@ export interface WarmCacheOptions {
 
 interface Entry<T> {
   value?: T;
+  keepWarm: boolean;
   computedAt: number;
   readAt: number;
   inFlight?: Promise<T>;
@@ -37,13 +38,16 @@ export class WarmCache {
     this.#now = now;
   }
 
-  /** The value of `key`, computed by `compute` when there is none fresh enough. */
-  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The value of `key`, computed by `compute` when there is none fresh enough. `keepWarm: false` is for keys read
+   * once (a search): cached and shared while fresh, never refreshed in the background.
+   */
+  async get<T>(key: string, compute: () => Promise<T>, options: { keepWarm?: boolean } = {}): Promise<T> {
     if (this.#closed) return compute();
     let entry = this.#entries.get(key) as Entry<T> | undefined;
     const now = this.#now();
     if (entry === undefined) {
-      entry = { computedAt: 0, readAt: now, compute };
+      entry = { computedAt: 0, readAt: now, compute, keepWarm: options.keepWarm ?? true };
       this.#entries.set(key, entry as Entry<unknown>);
       this.#evict();
     }
@@ -101,7 +105,7 @@ export class WarmCache {
   }
 
   #scheduleKeepWarm<T>(key: string, entry: Entry<T>): void {
-    if (this.#closed || this.#entries.get(key) !== entry) return;
+    if (this.#closed || !entry.keepWarm || this.#entries.get(key) !== entry) return;
     if (this.#now() - entry.readAt > this.#options.keepWarmMs) return;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;

@@ -113,16 +113,16 @@ export function forkLoad(): ChildProcess {
 
 /**
  * Run a bundled bench script (`<name>.js` beside this one) in its own Node process whose open-files limit is raised
- * first, the way server/bin/untether-server raises the server's: to `nofile`, or to the hard limit when that is
- * lower. The child keeps an IPC channel (it is `node` after exec).
+ * first, the way server/bin/untether-server raises the server's: the hard limit to `nofile` where this process may,
+ * the soft limit to the hard one. The child keeps an IPC channel (it is `node` after exec).
  */
 export function spawnWithLimit(name: string, nofile: number, stdio: Array<'ignore' | 'inherit' | 'pipe' | 'ipc'>, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), `${name}.js`);
   return spawn('/bin/sh', ['-c', RAISE_LIMIT_THEN_EXEC, 'sh', String(nofile), process.execPath, script], { stdio, env });
 }
 
-/** Fixed shell text (arguments come as $1..$3, never interpolated): raise the soft limit, then become Node. */
-const RAISE_LIMIT_THEN_EXEC = 'hard="$(ulimit -Hn)"; if [ "$hard" != unlimited ] && [ "$hard" -lt "$1" ]; then ulimit -Sn "$hard"; else ulimit -Sn "$1"; fi; exec "$2" "$3"';
+/** Fixed shell text (arguments come as $1..$3, never interpolated): raise the limits like the launcher, then become Node. */
+const RAISE_LIMIT_THEN_EXEC = 'hard="$(ulimit -Hn)"; if [ "$hard" != unlimited ] && [ "$hard" -lt "$1" ]; then ulimit -Hn "$1" 2>/dev/null || true; fi; ulimit -Sn "$(ulimit -Hn)"; exec "$2" "$3"';
 
 /** Fork a load generator with a raised open-files limit (each holds one descriptor per client socket). */
 export function spawnLoad(nofile: number): ChildProcess {

@@ -1,6 +1,7 @@
 // The process's open-files limit: every connected Mac holds one socket, so a limit below the fleet size refuses
-// connections with EMFILE long before memory runs out. Node.js cannot raise it (no setrlimit): the launcher
-// server/bin/untether-server or systemd's LimitNOFILE= does; the server only reports what it got.
+// connections with EMFILE long before memory runs out. Node.js raises its soft limit to the hard limit at start but
+// cannot raise the hard limit (no setrlimit): systemd's LimitNOFILE= or the launcher server/bin/untether-server
+// (when run with the privilege to) does; the server only reports what it got.
 import { readFileSync } from 'node:fs';
 
 /** Soft and hard limits; null means unlimited. */

@@ -5,7 +5,7 @@ import { generateToken, hashToken } from '../../server/src/auth/secrets.js';
 import { benchDevices, openBackend, postgresAvailable, seedDevices, startBenchServer, storeOn, type BackendName } from './common.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const STAGES = ['scan', 'demobilize', 'unbind', 'loginwindow', 'link', 'done'];
 const STATES = ['in_progress', 'waiting', 'failed', 'done'];
 const DOMAINS = ['emea.corp.example.com', 'us.corp.example.com', 'apac.corp.example.com'];

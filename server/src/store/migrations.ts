@@ -173,6 +173,8 @@ alter table api_tokens add column expires_at timestamptz;
 create index devices_stage_hostname on devices (stage, hostname, id);
 create index devices_state_hostname on devices (state, hostname, id);
 create index devices_domain_hostname on devices (domain, hostname, id);
+-- Connected devices in list order: the "online" filter reads its first page without visiting offline ones.
+create index devices_connected_hostname on devices (hostname, id) where connected_instance is not null;
 drop index devices_stage;
 drop index devices_state;
 drop index devices_domain;

@@ -18,7 +18,8 @@ import { WarmCache } from './warm-cache.js';
  * Fleet aggregates are served from a cache at most about a second old (see warm-cache.ts). Callers whose `now` is
  * not the wall clock (tests with a fixed clock) bypass it and get an exact answer.
  */
-const FLEET_CACHE = { freshMs: 1000, maxStaleMs: 10_000, keepWarmMs: 30_000, maxKeys: 64 };
+/** Kept warm 10 s after the last read: two polls of the dashboard (every 5 s), and no longer (each refresh scans). */
+const FLEET_CACHE = { freshMs: 1000, maxStaleMs: 10_000, keepWarmMs: 10_000, maxKeys: 64 };
 const WALL_CLOCK_SLACK_MS = 5000;
 
 /** Where a device's migration stands, from its stage state (pure). */

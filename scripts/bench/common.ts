@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: a seeded store, a server, the forked load generator, and a bare ws baseline.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -109,6 +109,51 @@ export async function startBareServer(): Promise<{ wsUrl: string; close(): Promi
 /** Fork the load generator. */
 export function forkLoad(): ChildProcess {
   return fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-agents.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/**
+ * Run a bundled bench script (`<name>.js` beside this one) in its own Node process whose open-files limit is raised
+ * first, the way server/bin/untether-server raises the server's: the hard limit to `nofile` where this process may,
+ * the soft limit to the hard one. The child keeps an IPC channel (it is `node` after exec).
+ */
+export function spawnWithLimit(name: string, nofile: number, stdio: Array<'ignore' | 'inherit' | 'pipe' | 'ipc'>, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), `${name}.js`);
+  return spawn('/bin/sh', ['-c', RAISE_LIMIT_THEN_EXEC, 'sh', String(nofile), process.execPath, script], { stdio, env });
+}
+
+/** Fixed shell text (arguments come as $1..$3, never interpolated): raise the limits like the launcher, then become Node. */
+const RAISE_LIMIT_THEN_EXEC = 'hard="$(ulimit -Hn)"; if [ "$hard" != unlimited ] && [ "$hard" -lt "$1" ]; then ulimit -Hn "$1" 2>/dev/null || true; fi; ulimit -Sn "$(ulimit -Hn)"; exec "$2" "$3"';
+
+/** Fork a load generator with a raised open-files limit (each holds one descriptor per client socket). */
+export function spawnLoad(nofile: number): ChildProcess {
+  return spawnWithLimit('load-agents', nofile, ['ignore', 'inherit', 'inherit', 'ipc']);
+}
+
+/** Soft open-files limit of a process (Linux). */
+export function openFilesLimitOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((entry) => entry.startsWith('Max open files'));
+  const soft = line?.split(/\s{2,}/)[1];
+  return soft === undefined || soft === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(soft);
+}
+
+/** Resident memory of a process in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
+}
+
+/** Open descriptors of a process, and how many of them are sockets (Linux). */
+export function descriptorsOf(pid: number): { all: number; sockets: number } {
+  const entries = readdirSync(`/proc/${pid}/fd`);
+  let sockets = 0;
+  for (const entry of entries) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${entry}`).startsWith('socket:')) sockets += 1;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return { all: entries.length, sockets };
 }
 
 /** Send a job and wait for the report matching `until`. */

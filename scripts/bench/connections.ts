@@ -1,49 +1,188 @@
-// How many idle agent connections one instance holds here, and the memory each costs.
-// BENCH_CONNECTIONS (default 15000) connections say hello and stay idle; the server's memory is measured after a
-// GC before, with, and after them. The per-process file-descriptor limit of this machine bounds the count.
+// How many idle agent connections one server instance holds, and the resident memory each costs, beside a bare
+// `ws` server measured in the same run. The server is started exactly as documented, through
+// server/bin/untether-server (which raises the open-files limit); the bare server gets the same limit the same way.
+// BENCH_CONNECTIONS (default 20000) connections say hello and stay idle, opened by several load-generator
+// processes (each with its own raised limit) from many 127.0.0.x source addresses. A process cannot hold more
+// sockets than its open-files limit: when the limit here is lower than asked, the count is capped and says so.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
-import { benchDevices, forkLoad, memory, mib, openBackend, runLoad, seedDevices, startBenchServer, storeOn } from './common.js';
+import path from 'node:path';
+import { openPgliteDriver } from '../../server/src/store/pglite-driver.js';
+import { benchDevices, descriptorsOf, mib, openFilesLimitOf, rssOf, runLoad, seedDevices, spawnLoad, spawnWithLimit, storeOn, type BenchDevice } from './common.js';
 
-const target = Number(process.env.BENCH_CONNECTIONS ?? 15_000);
+const REQUESTED = Number(process.env.BENCH_CONNECTIONS ?? 20_000);
+/** Sockets per load-generator process. */
+const PER_CLIENT = 7000;
+/** The limit asked for, as the launcher's default. */
+const NOFILE = 65_536;
+/** Descriptors kept free in the measured process for what it opens on its own meanwhile (database files, logs). */
+const MARGIN = 64;
+const root = process.cwd();
+const launcher = path.join(root, 'server/bin/untether-server');
+
+interface Measured {
+  limit: number;
+  asked: number;
+  connected: number;
+  held: number;
+  failed: number;
+  perConnection: number;
+  rssBefore: number;
+  rssWith: number;
+  seconds: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} not ready within ${ms / 1000} s`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Connect as many of `devices` as the server process has room for, and measure what they cost it. */
+async function measure(server: ChildProcess, wsUrl: string, devices: BenchDevice[]): Promise<Measured> {
+  const pid = server.pid ?? 0;
+  const limit = openFilesLimitOf(pid);
+  const room = Math.max(0, limit - descriptorsOf(pid).all - MARGIN);
+  const asked = Math.min(devices.length, room);
+  const clients = Array.from({ length: Math.max(1, Math.ceil(asked / PER_CLIENT)) }, () => spawnLoad(PER_CLIENT + 256));
+  try {
+    // Warm up (JIT, database caches, WASM memory growth) with a small round, so the measurement isolates sockets.
+    await runLoad(clients[0]!, { mode: 'idle', url: wsUrl, devices: devices.slice(0, 500), concurrency: 100 }, 'idle-ready');
+    await runLoad(clients[0]!, { mode: 'close' }, 'closed');
+    await sleep(3000);
+    const rssBefore = rssOf(pid);
+    const socketsBefore = descriptorsOf(pid).sockets;
+    const started = Date.now();
+    const reports = await Promise.all(
+      clients.map((client, index) =>
+        runLoad(client, { mode: 'idle', url: wsUrl, devices: devices.slice(index * PER_CLIENT, Math.min(asked, (index + 1) * PER_CLIENT)), concurrency: 100 }, 'idle-ready'),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    await sleep(3000);
+    const rssWith = rssOf(pid);
+    const held = descriptorsOf(pid).sockets - socketsBefore;
+    const connected = reports.reduce((sum, report) => sum + report.connected, 0);
+    const failed = reports.reduce((sum, report) => sum + report.failed, 0);
+    await Promise.all(clients.map((client) => runLoad(client, { mode: 'close' }, 'closed')));
+    return { limit, asked, connected, held, failed, perConnection: (rssWith - rssBefore) / Math.max(1, held), rssBefore, rssWith, seconds };
+  } finally {
+    for (const client of clients) client.kill();
+  }
+}
+
+async function bare(devices: BenchDevice[]): Promise<Measured> {
+  const child = spawnWithLimit('bare-server', NOFILE, ['ignore', 'pipe', 'inherit']);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+      child.stdout?.on('data', (chunk: Buffer) => {
+        const match = /listening (\d+)/.exec(String(chunk));
+        if (match !== null) resolve(Number(match[1]));
+      });
+    });
+    return await measure(child, `ws://127.0.0.1:${port}/`, devices);
+  } finally {
+    await stop(child);
+  }
+}
+
+async function untether(devices: BenchDevice[]): Promise<Measured> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'untether-bench-connections-'));
+  const driver = await openPgliteDriver(dataDir);
+  const store = await storeOn(driver);
+  await seedDevices(driver, devices);
+  await store.close();
+  const port = await freePort();
+  const child = spawn(launcher, [], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      UNTETHER_NODE: process.execPath,
+      UNTETHER_NOFILE: String(NOFILE),
+      UNTETHER_HOST: '127.0.0.1',
+      UNTETHER_PORT: String(port),
+      UNTETHER_DATA_DIR: dataDir,
+      UNTETHER_INSTANCE_ID: 'bench',
+      UNTETHER_LOG_LEVEL: 'warn',
+    },
+  });
+  let warnings = 0;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n').filter(Boolean)) {
+      if (warnings++ < 5) process.stdout.write(`  server: ${line.slice(0, 300)}\n`);
+    }
+  });
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'untether-server');
+    return await measure(child, `ws://127.0.0.1:${port}/api/v1/agent`, devices);
+  } finally {
+    await stop(child);
+  }
+}
+
+function line(label: string, result: Measured, baseline?: Measured): string {
+  const kib = (result.perConnection / 1024).toFixed(1);
+  const ratio = baseline === undefined ? '' : ` = ${(result.perConnection / Math.max(1, baseline.perConnection)).toFixed(2)}x bare`;
+  return (
+    `  ${label.padEnd(30)} held ${result.held.toLocaleString()} of ${result.asked.toLocaleString()} (welcomed ${result.connected.toLocaleString()}, failed ${result.failed}) ` +
+    `in ${result.seconds.toFixed(1)} s; RSS ${mib(result.rssBefore)} -> ${mib(result.rssWith)}: ${kib} KiB (${(result.perConnection / 1000).toFixed(1)} KB) per connection${ratio}`
+  );
+}
 
 async function main(): Promise<void> {
-  const backend = await openBackend('pglite');
-  const devices = benchDevices(target);
-  const store = await storeOn(backend.driver);
-  await seedDevices(backend.driver, devices);
-  const server = await startBenchServer(store, { pingIntervalMs: 30_000 });
-  const child = forkLoad();
-  // Warm up (JIT, DB caches, WASM memory growth) with a small round, so the measurement isolates sockets.
-  await runLoad(child, { mode: 'idle', url: server.wsUrl, devices: devices.slice(0, 500), concurrency: 100 }, 'idle-ready');
-  await runLoad(child, { mode: 'close' }, 'closed');
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  const warm = memory();
-  const ready = await runLoad(
-    child,
-    { mode: 'idle', url: server.wsUrl, devices, concurrency: 100 },
-    'idle-ready',
-    (report) => report.type === 'progress' && process.stdout.write(`  connected ${report.connected} (failed ${report.failed})\n`),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  const held = server.app.gateway.readyDeviceIds().length;
-  const connected = memory();
-  await runLoad(child, { mode: 'close' }, 'closed');
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  const released = memory();
-  // RSS rarely shrinks after frees, so the RSS cost is taken from the warm baseline up; the heap cost from the
-  // drop when the sockets closed. The larger of the two is used for the estimate.
-  const perRss = (connected.rss - warm.rss) / Math.max(1, held);
-  const perHeap = (connected.heap - released.heap) / Math.max(1, held);
-  console.log(`\nIdle connections (embedded store, one instance, ${os.cpus().length} CPUs, ${mib(os.totalmem())} RAM)`);
-  console.log(`  requested ${target}, held ${held}, failed ${ready.failed}, opened in ${(ready.ms / 1000).toFixed(1)} s (hello + welcome + DB update each)`);
-  console.log(`  server RSS before ${mib(warm.rss)}, with them ${mib(connected.rss)}: ${(perRss / 1024).toFixed(1)} KiB per connection`);
-  console.log(`  JS heap+external with them ${mib(connected.heap)}, after ${mib(released.heap)}: ${(perHeap / 1024).toFixed(1)} KiB per connection`);
-  const perConnection = Math.max(perRss, perHeap);
-  if (perConnection > 0) console.log(`  memory-bound estimate: ${Math.floor((os.totalmem() * 0.5) / perConnection).toLocaleString()} connections in half this machine's RAM (kernel socket buffers not counted)`);
-  console.log('  (the count measured is capped by the per-process file-descriptor limit, `ulimit -n`; raise it to go further)');
-  child.kill();
-  await server.app.close();
-  await store.close();
+  if (!existsSync(path.join(root, 'dist/server/src/main.js'))) throw new Error('dist/server/src/main.js is missing: run `npm run build` first');
+  const devices = benchDevices(REQUESTED);
+  console.log(`Idle agent connections on one instance: ${REQUESTED.toLocaleString()} asked, ${os.cpus().length} CPUs, ${mib(os.totalmem())} RAM`);
+  const baseline = await bare(devices);
+  console.log(line('bare ws server (baseline):', baseline));
+  const measured = await untether(devices);
+  console.log(line('untether-server (PGlite):', measured, baseline));
+  console.log(`  open-files limit of the server process: ${measured.limit.toLocaleString()} (launcher asked for ${NOFILE.toLocaleString()}; hard limit here ${hardLimit()})`);
+  if (measured.asked < REQUESTED) {
+    console.log(
+      `  capped: a process here cannot hold more than its hard open-files limit of descriptors, so ${measured.asked.toLocaleString()} of ` +
+        `${REQUESTED.toLocaleString()} were asked; raise the hard limit (systemd LimitNOFILE=, limits.conf) to go further`,
+    );
+  }
+  const perConnection = Math.max(1, measured.perConnection);
+  console.log(`  memory-bound estimate: ${Math.floor((os.totalmem() * 0.5) / perConnection).toLocaleString()} connections in half this machine's RAM (kernel socket buffers not counted)`);
+}
+
+function hardLimit(): string {
+  const line = (process.report?.getReport() as { userLimits?: Record<string, { hard: number | string }> } | undefined)?.userLimits?.open_files?.hard;
+  return line === undefined ? 'unknown' : String(line);
 }
 
 main().catch((error: unknown) => {

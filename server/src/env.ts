@@ -23,6 +23,7 @@ const Env = z.object({
   UNTETHER_HEARTBEAT_SECONDS: z.coerce.number().int().min(5).max(3600).optional(),
   UNTETHER_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   UNTETHER_TRUSTED_PROXIES: z.string().max(4096).optional(),
+  UNTETHER_EXPECTED_DEVICES: z.coerce.number().int().min(0).max(10_000_000).optional(),
 });
 
 /** Everything main.ts needs to start. */
@@ -32,6 +33,8 @@ export interface ServerSettings {
   store: StoreLocation;
   config: ServerConfig;
   logLevel: string;
+  /** Fleet size the open-files limit is checked against at start, when above the enrolled count. */
+  expectedDevices: number | undefined;
 }
 
 /** Where the dashboard's files are, relative to the compiled server (dist/server/src/). */
@@ -79,5 +82,6 @@ export function settingsFromEnv(rawEnv: Record<string, string | undefined>): Ser
     store: env.DATABASE_URL !== undefined ? { kind: 'postgres', connectionString: env.DATABASE_URL } : { kind: 'pglite', dataDir: path.resolve(env.UNTETHER_DATA_DIR) },
     config,
     logLevel: env.UNTETHER_LOG_LEVEL,
+    expectedDevices: env.UNTETHER_EXPECTED_DEVICES,
   };
 }

@@ -47,14 +47,14 @@ export class CommandDispatcher {
       for (const stored of commands) {
         const connection = this.#gateway.connectionFor(stored.deviceId);
         if (connection === undefined) continue;
-        if (connection.sentCommandIds.has(stored.id) && !resend) continue;
+        if (connection.wasSent(stored.id) && !resend) continue;
         const command = toWireCommand(stored);
         if (command === undefined) {
           this.#logger.error('command_unsendable', { commandId: stored.id, type: stored.type });
           continue;
         }
         if (connection.send({ type: 'command', command })) {
-          connection.sentCommandIds.add(stored.id);
+          connection.markSent(stored.id);
           sent.push(stored.id);
         }
       }

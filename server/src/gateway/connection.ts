@@ -17,14 +17,16 @@ export class DeviceConnection {
   readonly #maxBufferedBytes: number;
   /** Set by hello. */
   helloDone = false;
+  /** Closes the socket when hello does not come in time; cleared by hello. */
+  helloTimer: NodeJS.Timeout | undefined;
   /** Cleared before each ping, set by each pong. */
   isAlive = true;
   closing = false;
   /** Events received but not yet stored; reading pauses above a bound. */
   inFlightEvents = 0;
   paused = false;
-  /** Command ids already sent on this socket, so sweeps do not resend them. */
-  readonly sentCommandIds = new Set<string>();
+  /** Command ids already sent on this socket, so sweeps do not resend them (made on the first command: most idle sockets never get one). */
+  #sentCommandIds: Set<string> | undefined;
   /** Capabilities the agent announced in hello. */
   capabilities: readonly string[] = [];
   readonly #stateReports: RateBudget;
@@ -60,6 +62,16 @@ export class DeviceConnection {
       const slice = ids.slice(start, start + MAX_ACK_IDS);
       this.send(understandsRefused ? { type: 'refused', ids: slice, code, reason: reason.slice(0, 500) } : { type: 'ack', ids: slice });
     }
+  }
+
+  /** Whether command `id` was already sent on this socket. */
+  wasSent(id: string): boolean {
+    return this.#sentCommandIds?.has(id) ?? false;
+  }
+
+  /** Remember that command `id` was sent on this socket. */
+  markSent(id: string): void {
+    (this.#sentCommandIds ??= new Set()).add(id);
   }
 
   get socket(): WebSocket {

@@ -190,7 +190,7 @@ export class Gateway {
     const connection = new DeviceConnection(ws, device, this.#logger, this.#config.maxBufferedBytes, this.#config.maxStateReportsPerMinute);
     this.#all.add(connection);
     let chain: Promise<void> = Promise.resolve();
-    const helloTimer = setTimeout(() => {
+    connection.helloTimer = setTimeout(() => {
       if (!connection.helloDone) connection.close('HELLO_TIMEOUT', `no hello within ${this.#config.helloTimeoutMs} ms`);
     }, this.#config.helloTimeoutMs);
 
@@ -237,7 +237,7 @@ export class Gateway {
     });
     ws.on('error', (error) => this.#logger.info('socket_error', { deviceId: connection.deviceId, error: error.message }));
     ws.on('close', (code) => {
-      clearTimeout(helloTimer);
+      clearTimeout(connection.helloTimer);
       this.#all.delete(connection);
       connection.closing = true;
       if (this.#ready.get(connection.deviceId) === connection) {
@@ -315,6 +315,9 @@ export class Gateway {
     if (previous !== undefined && previous !== connection) previous.close('REPLACED', 'a newer connection arrived');
     connection.helloDone = true;
     connection.capabilities = hello.capabilities;
+    // Idle sockets are the common case: drop the timer (and what it holds) as soon as it has done its job.
+    clearTimeout(connection.helloTimer);
+    connection.helloTimer = undefined;
     this.#ready.set(connection.deviceId, connection);
     await this.#store.recordConnect(connection.deviceId, {
       agentVersion: hello.agentVersion,

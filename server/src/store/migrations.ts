@@ -162,6 +162,43 @@ alter table api_tokens alter column scope drop default;
 alter table api_tokens add column expires_at timestamptz;
 `,
   },
+  {
+    // perf-server (issue 13): dashboard device lists at 50,000 devices. If another branch also added a version 3,
+    // renumber this one; it depends only on version 1's devices table.
+    version: 3,
+    name: 'perf-server: device list indexes in hostname order per filter, filter statistics, trigram search',
+    sql: `
+-- Each filter the dashboard offers walks its own index in the list's order (hostname, id), instead of the whole
+-- hostname index filtered row by row; the equality lookups the old one-column indexes served still use these.
+create index devices_stage_hostname on devices (stage, hostname, id);
+create index devices_state_hostname on devices (state, hostname, id);
+create index devices_domain_hostname on devices (domain, hostname, id);
+-- Connected devices in list order: the "online" filter reads its first page without visiting offline ones.
+create index devices_connected_hostname on devices (hostname, id) where connected_instance is not null;
+drop index devices_stage;
+drop index devices_state;
+drop index devices_domain;
+-- Stage, state and domain are correlated (a region migrates together): tell the planner, so a combined filter is
+-- not estimated as their product.
+create statistics devices_filter_stats (dependencies, mcv) on stage, state, domain from devices;
+
+-- Substring search (hostname or serial ILIKE '%term%') through trigram indexes when pg_trgm can be had (PGlite
+-- loads it; PostgreSQL ships it in contrib, trusted since 13). Without it, search scans the table as before.
+do $$
+begin
+  create extension if not exists pg_trgm;
+exception when others then
+  raise notice 'pg_trgm is not available (%): device search will scan the devices table', sqlerrm;
+end $$;
+do $$
+begin
+  if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+    create index devices_hostname_trgm on devices using gin (hostname gin_trgm_ops);
+    create index devices_serial_trgm on devices using gin (serial gin_trgm_ops);
+  end if;
+end $$;
+`,
+  },
 ];
 
 /** Apply every migration not yet applied, under an advisory lock; returns the versions applied now. */

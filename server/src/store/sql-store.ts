@@ -4,7 +4,7 @@ import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { commandQueries } from './sql/commands.js';
 import { credentialQueries } from './sql/credentials.js';
-import { deviceQueries } from './sql/devices.js';
+import { deviceQueries, fleetCache } from './sql/devices.js';
 import { enrollmentQueries } from './sql/enrollment.js';
 import { eventQueries } from './sql/events.js';
 import type { Store } from './store.js';
@@ -21,13 +21,29 @@ export interface SqlStoreOptions {
 export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): Promise<Store> {
   await migrate(driver);
   const onlineSince = (now: Date): Date => new Date(now.getTime() - options.onlineGraceMs);
+  const cache = fleetCache();
+  const enrollment = enrollmentQueries(driver);
+  /** Enrolling, revoking or deleting a device changes the fleet's membership: fleet aggregates are recomputed at once. */
+  const invalidating = <A extends unknown[], R>(write: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    try {
+      return await write(...args);
+    } finally {
+      cache.invalidate();
+    }
+  };
   return {
     kind: driver.kind,
     ...credentialQueries(driver),
-    ...enrollmentQueries(driver),
-    ...deviceQueries(driver, onlineSince),
+    ...enrollment,
+    enrollDevice: invalidating(enrollment.enrollDevice),
+    revokeDevice: invalidating(enrollment.revokeDevice),
+    deleteDevice: invalidating(enrollment.deleteDevice),
+    ...deviceQueries(driver, onlineSince, cache),
     ...eventQueries(driver),
     ...commandQueries(driver),
-    close: () => driver.close(),
+    close: async () => {
+      cache.close();
+      await driver.close();
+    },
   };
 }

@@ -12,6 +12,15 @@ import type {
   Store,
 } from '../store.js';
 import { iso, isoRequired, type Row } from './rows.js';
+import { WarmCache } from './warm-cache.js';
+
+/**
+ * Fleet aggregates are served from a cache at most about a second old (see warm-cache.ts). Callers whose `now` is
+ * not the wall clock (tests with a fixed clock) bypass it and get an exact answer.
+ */
+/** Kept warm 10 s after the last read: two polls of the dashboard (every 5 s), and no longer (each refresh scans). */
+const FLEET_CACHE = { freshMs: 1000, maxStaleMs: 10_000, keepWarmMs: 10_000, maxKeys: 64 };
+const WALL_CLOCK_SLACK_MS = 5000;
 
 /** Where a device's migration stands, from its stage state (pure). */
 export function deriveDeviceState(state: StageState): DeviceState {
@@ -74,6 +83,15 @@ function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date,
   return clauses.length === 0 ? '' : `where ${clauses.join(' and ')}`;
 }
 
+function isUnfiltered(filter: DeviceFilter): boolean {
+  return Object.values(filter).every((value) => value === undefined);
+}
+
+/** The cache of fleet aggregates one store shares between its parts. */
+export function fleetCache(): WarmCache {
+  return new WarmCache(FLEET_CACHE);
+}
+
 /** The device part of the Store. */
 export type DeviceQueries = Pick<
   Store,
@@ -93,7 +111,82 @@ export type DeviceQueries = Pick<
 >;
 
 /** Device queries over `db`; `onlineSince(now)` is the last-seen threshold of an online device. */
-export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): DeviceQueries {
+export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date, cache: WarmCache): DeviceQueries {
+  async function computeOverview(now: Date): Promise<FleetOverview> {
+    const rows = await db.query<Row>(
+      `select count(*)::int as total,
+         count(*) filter (where connected_instance is not null and last_seen_at >= $1)::int as online,
+         count(*) filter (where bound)::int as bound,
+         count(*) filter (where mobile_count > 0)::int as with_mobile,
+         count(*) filter (where ever_mobile and mobile_count = 0)::int as demobilized,
+         count(*) filter (where bound = false)::int as unbound,
+         count(*) filter (where login_kind = 'idp')::int as idp,
+         count(*) filter (where state = 'failed')::int as failed,
+         count(*) filter (where state = 'waiting')::int as waiting,
+         count(*) filter (where state = 'done')::int as done
+       from devices`,
+      [onlineSince(now)],
+    );
+    const row = rows[0] ?? {};
+    const total = Number(row.total ?? 0);
+    const online = Number(row.online ?? 0);
+    return {
+      total,
+      online,
+      offline: total - online,
+      bound: Number(row.bound ?? 0),
+      withMobileAccounts: Number(row.with_mobile ?? 0),
+      demobilized: Number(row.demobilized ?? 0),
+      unbound: Number(row.unbound ?? 0),
+      idpLoginWindow: Number(row.idp ?? 0),
+      failed: Number(row.failed ?? 0),
+      waiting: Number(row.waiting ?? 0),
+      done: Number(row.done ?? 0),
+    };
+  }
+
+  async function computeProgress(since: Date): Promise<ProgressPoint[]> {
+    const rows = await db.query<Row>(
+      `select milestone, to_char(date_trunc('day', at at time zone 'UTC'), 'YYYY-MM-DD') as day, count(*)::int as n
+       from device_milestones group by 1, 2 order by 2`,
+    );
+    const sinceDay = since.toISOString().slice(0, 10);
+    const totals = { enrolled: 0, demobilized: 0, unbound: 0, idpLoginWindow: 0 };
+    const key = { enrolled: 'enrolled', demobilized: 'demobilized', unbound: 'unbound', idp_login: 'idpLoginWindow' } as const;
+    const points = new Map<string, ProgressPoint>();
+    for (const row of rows) {
+      const field = key[String(row.milestone) as keyof typeof key];
+      if (field === undefined) continue;
+      totals[field] += Number(row.n);
+      const day = String(row.day) < sinceDay ? sinceDay : String(row.day);
+      points.set(day, { day, ...totals });
+    }
+    return [...points.values()];
+  }
+
+  async function overview(now: Date): Promise<FleetOverview> {
+    if (Math.abs(now.getTime() - Date.now()) > WALL_CLOCK_SLACK_MS) return computeOverview(now);
+    const readAt = Date.now();
+    return cache.get('overview', () => computeOverview(new Date(now.getTime() + Date.now() - readAt)));
+  }
+
+  async function countDevices(filter: DeviceFilter, now: Date): Promise<number> {
+    const params: unknown[] = [];
+    const rows = await db.query<Row>(`select count(*)::int as n from devices d ${deviceWhere(filter, params, onlineSince(now))}`, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * The total shown with a page of a filtered list: counting 50,000 rows costs more than the page itself, so it comes
+   * from the fleet cache like the overview (at most about a second old; a search is not kept warm).
+   */
+  async function listTotal(filter: DeviceFilter, now: Date): Promise<number> {
+    if (Math.abs(now.getTime() - Date.now()) > WALL_CLOCK_SLACK_MS || filter.ids !== undefined) return countDevices(filter, now);
+    const readAt = Date.now();
+    const key = `count:${JSON.stringify([filter.stage, filter.state, filter.domain, filter.online, filter.search])}`;
+    return cache.get(key, () => countDevices(filter, new Date(now.getTime() + Date.now() - readAt)), { keepWarm: filter.search === undefined });
+  }
+
   return {
     async findDeviceByTokenHash(tokenHash: string): Promise<{ id: string; hardwareUuid: string; serial: string } | null> {
       const rows = await db.query<Row>('select id, hardware_uuid, serial from devices where token_hash = $1', [tokenHash]);
@@ -133,6 +226,7 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): 
       const mobileCount = inventory.users.filter((user) => user.kind === 'mobile').length;
       const bound = inventory.binding.kind === 'ad' ? true : inventory.binding.kind === 'none' ? false : null;
       const domain = inventory.binding.kind === 'ad' ? inventory.binding.domain : null;
+      let reachedAny = false;
       await db.transaction(async (tx) => {
         const rows = await tx.query<Row>(
           `update devices set inventory = $2::jsonb, inventory_at = $3, hostname = $4, bound = $5, domain = coalesce($6, domain),
@@ -147,10 +241,13 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): 
         if (row.ever_mobile === true && mobileCount === 0) reached.push('demobilized');
         if (row.ever_bound === true && bound === false) reached.push('unbound');
         if (inventory.loginChain.kind === 'idp') reached.push('idp_login');
+        reachedAny = reached.length > 0;
         for (const milestone of reached) {
           await tx.query('insert into device_milestones (device_id, milestone, at) values ($1, $2, $3) on conflict do nothing', [deviceId, milestone, now]);
         }
       });
+      // Milestones are rare (a few per device in its life): progress is recomputed at once after one.
+      if (reachedAny) cache.invalidate();
     },
 
     async saveStageState(deviceId: string, state: StageState, at: Date): Promise<void> {
@@ -165,23 +262,20 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): 
     },
 
     async listDevices(filter: DeviceFilter, page: { limit: number; offset: number }, now: Date): Promise<DevicePage> {
-      const countParams: unknown[] = [];
-      const countRows = await db.query<Row>(`select count(*)::int as n from devices d ${deviceWhere(filter, countParams, onlineSince(now))}`, countParams);
+      // The page's ids come first (index order, no per-row subqueries over the skipped rows), then their columns.
       const params: unknown[] = [onlineSince(now)];
       const where = deviceWhere(filter, params, onlineSince(now), '$1');
       params.push(page.limit, page.offset);
       const rows = await db.query<Row>(
-        `select ${DEVICE_COLUMNS} from devices d ${where} order by d.hostname, d.id limit $${params.length - 1} offset $${params.length}`,
+        `with page as (select d.id from devices d ${where} order by d.hostname, d.id limit $${params.length - 1} offset $${params.length})
+         select ${DEVICE_COLUMNS} from page join devices d on d.id = page.id order by d.hostname, d.id`,
         params,
       );
-      return { devices: rows.map(toDeviceSummary), total: Number(countRows[0]?.n ?? 0) };
+      const total = isUnfiltered(filter) ? (await overview(now)).total : await listTotal(filter, now);
+      return { devices: rows.map(toDeviceSummary), total };
     },
 
-    async countDevices(filter: DeviceFilter, now: Date): Promise<number> {
-      const params: unknown[] = [];
-      const rows = await db.query<Row>(`select count(*)::int as n from devices d ${deviceWhere(filter, params, onlineSince(now))}`, params);
-      return Number(rows[0]?.n ?? 0);
-    },
+    countDevices,
 
     async deviceIdsMatching(filter: DeviceFilter, now: Date, limit: number): Promise<string[]> {
       const params: unknown[] = [];
@@ -221,56 +315,11 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date): 
       };
     },
 
-    async overview(now: Date): Promise<FleetOverview> {
-      const rows = await db.query<Row>(
-        `select count(*)::int as total,
-           count(*) filter (where connected_instance is not null and last_seen_at >= $1)::int as online,
-           count(*) filter (where bound)::int as bound,
-           count(*) filter (where mobile_count > 0)::int as with_mobile,
-           count(*) filter (where ever_mobile and mobile_count = 0)::int as demobilized,
-           count(*) filter (where bound = false)::int as unbound,
-           count(*) filter (where login_kind = 'idp')::int as idp,
-           count(*) filter (where state = 'failed')::int as failed,
-           count(*) filter (where state = 'waiting')::int as waiting,
-           count(*) filter (where state = 'done')::int as done
-         from devices`,
-        [onlineSince(now)],
-      );
-      const row = rows[0] ?? {};
-      const total = Number(row.total ?? 0);
-      const online = Number(row.online ?? 0);
-      return {
-        total,
-        online,
-        offline: total - online,
-        bound: Number(row.bound ?? 0),
-        withMobileAccounts: Number(row.with_mobile ?? 0),
-        demobilized: Number(row.demobilized ?? 0),
-        unbound: Number(row.unbound ?? 0),
-        idpLoginWindow: Number(row.idp ?? 0),
-        failed: Number(row.failed ?? 0),
-        waiting: Number(row.waiting ?? 0),
-        done: Number(row.done ?? 0),
-      };
-    },
+    overview,
 
     async progress(since: Date): Promise<ProgressPoint[]> {
-      const rows = await db.query<Row>(
-        `select milestone, to_char(date_trunc('day', at at time zone 'UTC'), 'YYYY-MM-DD') as day, count(*)::int as n
-         from device_milestones group by 1, 2 order by 2`,
-      );
       const sinceDay = since.toISOString().slice(0, 10);
-      const totals = { enrolled: 0, demobilized: 0, unbound: 0, idpLoginWindow: 0 };
-      const key = { enrolled: 'enrolled', demobilized: 'demobilized', unbound: 'unbound', idp_login: 'idpLoginWindow' } as const;
-      const points = new Map<string, ProgressPoint>();
-      for (const row of rows) {
-        const field = key[String(row.milestone) as keyof typeof key];
-        if (field === undefined) continue;
-        totals[field] += Number(row.n);
-        const day = String(row.day) < sinceDay ? sinceDay : String(row.day);
-        points.set(day, { day, ...totals });
-      }
-      return [...points.values()];
+      return cache.get(`progress:${sinceDay}`, () => computeProgress(since));
     },
   };
 }

@@ -1,48 +1,92 @@
 // Events per second ingested by the gateway with each backend, as a ratio against a bare ws server that only
-// parses each frame's JSON and acks it, all measured in this run with the same load generator.
+// parses each frame's JSON and acks it, all measured in this run with the same load generator. The targets are
+// measured in turn, round after round, and each one's median round is reported, so a burst of load from other
+// processes on a shared machine skews one round of one target rather than the ratio.
 import { benchDevices, forkLoad, openBackend, postgresAvailable, runLoad, seedDevices, startBareServer, startBenchServer, storeOn, type BackendName } from './common.js';
+import type { LoadReport } from './load-agents.js';
 
 const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 50);
 const EVENTS_PER_CONNECTION = Number(process.env.BENCH_INGEST_EVENTS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
 /** Unacked events each agent keeps in flight, like the agent's queue flush. */
 const WINDOW = 200;
 
-async function measure(url: string, devices: ReturnType<typeof benchDevices>, bare: boolean): Promise<number> {
+type Target = 'bare' | BackendName;
+type Round = Extract<LoadReport, { type: 'ingest-done' }> & { rate: number; stored?: number };
+
+async function measure(url: string, devices: ReturnType<typeof benchDevices>, bare: boolean): Promise<Round> {
   const child = forkLoad();
   try {
     const done = await runLoad(child, { mode: 'ingest', url, devices, eventsPerDevice: EVENTS_PER_CONNECTION, window: WINDOW, bare }, 'ingest-done');
-    return done.events / (done.ms / 1000);
+    return { ...done, rate: done.events / (done.ms / 1000) };
   } finally {
     child.kill();
   }
 }
 
-async function backendRate(name: BackendName): Promise<{ rate: number; stored: number }> {
+async function bareRound(): Promise<Round> {
+  const bare = await startBareServer();
+  try {
+    return await measure(bare.wsUrl, benchDevices(CONNECTIONS), true);
+  } finally {
+    await bare.close();
+  }
+}
+
+/** One round against a fresh database of the backend (so every round inserts into an empty table). */
+async function backendRound(name: BackendName): Promise<Round> {
   const backend = await openBackend(name);
-  const devices = benchDevices(CONNECTIONS);
-  const store = await storeOn(backend.driver);
-  await seedDevices(backend.driver, devices);
-  const server = await startBenchServer(store);
-  const rate = await measure(server.wsUrl, devices, false);
-  const stored = Number((await backend.driver.query<{ n: number }>('select count(*)::int as n from events'))[0]?.n ?? 0);
-  await server.app.close();
-  await backend.stop();
-  return { rate, stored };
+  try {
+    const devices = benchDevices(CONNECTIONS);
+    const store = await storeOn(backend.driver);
+    await seedDevices(backend.driver, devices);
+    const server = await startBenchServer(store);
+    const cpuBefore = process.cpuUsage();
+    const round = await measure(server.wsUrl, devices, false);
+    const cpu = process.cpuUsage(cpuBefore);
+    const stats = server.app.gateway.ingest.stats;
+    if (process.env.BENCH_INGEST_VERBOSE !== undefined) {
+      console.log(`    ${stats.batches} batches (${(stats.inserted / Math.max(1, stats.batches)).toFixed(0)} events each), server CPU ${((cpu.user + cpu.system) / round.events).toFixed(0)} us/event`);
+    }
+    const stored = Number((await backend.driver.query<{ n: number }>('select count(*)::int as n from events'))[0]?.n ?? 0);
+    await server.app.close();
+    return { ...round, stored };
+  } finally {
+    await backend.stop();
+  }
+}
+
+function median(rounds: readonly Round[]): Round {
+  const sorted = [...rounds].sort((a, b) => a.rate - b.rate);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function latency(round: Round): string {
+  return `ack latency p50 ${round.ackP50Ms.toFixed(0)} ms, p95 ${round.ackP95Ms.toFixed(0)} ms, p99 ${round.ackP99Ms.toFixed(0)} ms`;
 }
 
 async function main(): Promise<void> {
   const total = CONNECTIONS * EVENTS_PER_CONNECTION;
-  console.log(`Ingest: ${CONNECTIONS} agents x ${EVENTS_PER_CONNECTION} events, window ${WINDOW} unacked per agent`);
-  const bare = await startBareServer();
-  const baseline = await measure(bare.wsUrl, benchDevices(CONNECTIONS), true);
-  await bare.close();
-  console.log(`  bare ws (JSON.parse + ack):  ${Math.round(baseline).toLocaleString()} events/s`);
-  const backends: BackendName[] = postgresAvailable() ? ['pglite', 'postgres'] : ['pglite'];
-  for (const name of backends) {
-    const { rate, stored } = await backendRate(name);
-    console.log(`  gateway + ${name.padEnd(8)}:      ${Math.round(rate).toLocaleString()} events/s = ${(rate / baseline).toFixed(3)} x bare; stored ${stored}/${total}`);
+  const wanted = (process.env.BENCH_INGEST_TARGETS ?? 'bare,pglite,postgres').split(',') as Target[];
+  const targets = wanted.filter((target) => target !== 'postgres' || postgresAvailable());
+  console.log(`Ingest: ${CONNECTIONS} agents x ${EVENTS_PER_CONNECTION} events, window ${WINDOW} unacked per agent, median of ${ROUNDS} rounds`);
+  const rounds = new Map<Target, Round[]>(targets.map((target) => [target, []]));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const target of targets) {
+      const result = target === 'bare' ? await bareRound() : await backendRound(target);
+      rounds.get(target)!.push(result);
+      console.log(`  round ${round + 1} ${target.padEnd(8)} ${Math.round(result.rate).toLocaleString()} events/s`);
+    }
   }
-  if (!postgresAvailable()) console.log('  (PostgreSQL not installed: postgres backend skipped)');
+  const baseline = rounds.has('bare') ? median(rounds.get('bare')!) : undefined;
+  if (baseline !== undefined) console.log(`  bare ws (JSON.parse + ack): ${Math.round(baseline.rate).toLocaleString()} events/s; ${latency(baseline)}`);
+  for (const target of targets) {
+    if (target === 'bare') continue;
+    const result = median(rounds.get(target)!);
+    const ratio = baseline === undefined ? '' : ` = ${(result.rate / baseline.rate).toFixed(2)} x bare`;
+    console.log(`  gateway + ${target.padEnd(8)}: ${Math.round(result.rate).toLocaleString()} events/s${ratio}; ${latency(result)}; stored ${result.stored}/${total}`);
+  }
+  if (wanted.includes('postgres') && !postgresAvailable()) console.log('  (PostgreSQL not installed: postgres backend skipped)');
 }
 
 main().catch((error: unknown) => {

@@ -14,7 +14,7 @@ export type LoadJob =
 export type LoadReport =
   | { type: 'progress'; connected: number; failed: number }
   | { type: 'idle-ready'; connected: number; failed: number; ms: number }
-  | { type: 'ingest-done'; events: number; ms: number; failedConnections: number }
+  | { type: 'ingest-done'; events: number; ms: number; failedConnections: number; ackP50Ms: number; ackP95Ms: number; ackP99Ms: number }
   | { type: 'closed'; count: number };
 
 const sockets: WebSocket[] = [];
@@ -70,28 +70,50 @@ async function runIdle(job: Extract<LoadJob, { mode: 'idle' }>): Promise<void> {
   send({ type: 'idle-ready', connected, failed, ms: Date.now() - started });
 }
 
-function event(seq: number): string {
+function event(id: string, seq: number): string {
   return JSON.stringify({
     type: 'event',
-    event: { id: randomUUID(), seq, time: new Date().toISOString(), kind: 'step.succeeded', user: 'jdoe', stage: 'demobilize', detail: { step: 'remove-attributes', durationMs: 12 } },
+    event: { id, seq, time: new Date().toISOString(), kind: 'step.succeeded', user: 'jdoe', stage: 'demobilize', detail: { step: 'remove-attributes', durationMs: 12 } },
   });
+}
+
+/** The value below which `fraction` of the sorted `values` lie. */
+function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
 
 async function runIngest(job: Extract<LoadJob, { mode: 'ingest' }>): Promise<void> {
   const connections = await Promise.all(job.devices.map((device, index) => connectOne(job.url, device, index)));
+  // Ack latency: from handing an event to the socket to reading the ack that names it.
+  const latencies: number[] = [];
   const started = Date.now();
   await Promise.all(
     connections.map(
       (socket) =>
         new Promise<void>((resolve) => {
+          const sentAt = new Map<string, number>();
           let sent = 0;
           let acked = 0;
           const pump = (): void => {
-            while (sent < job.eventsPerDevice && sent - acked < job.window) socket.send(event(sent++));
+            while (sent < job.eventsPerDevice && sent - acked < job.window) {
+              const id = randomUUID();
+              sentAt.set(id, performance.now());
+              socket.send(event(id, sent++));
+            }
           };
           socket.on('message', (data) => {
             const message = JSON.parse(String(data)) as { type: string; ids?: string[] };
-            if (message.type === 'ack') acked += message.ids?.length ?? 0;
+            if (message.type === 'ack') {
+              const now = performance.now();
+              for (const id of message.ids ?? []) {
+                const at = sentAt.get(id);
+                if (at === undefined) continue;
+                sentAt.delete(id);
+                latencies.push(now - at);
+                acked += 1;
+              }
+            }
             if (acked >= job.eventsPerDevice) resolve();
             else pump();
           });
@@ -101,7 +123,16 @@ async function runIngest(job: Extract<LoadJob, { mode: 'ingest' }>): Promise<voi
   );
   const ms = Date.now() - started;
   for (const socket of connections) socket.close();
-  send({ type: 'ingest-done', events: job.devices.length * job.eventsPerDevice, ms, failedConnections: 0 });
+  latencies.sort((a, b) => a - b);
+  send({
+    type: 'ingest-done',
+    events: job.devices.length * job.eventsPerDevice,
+    ms,
+    failedConnections: 0,
+    ackP50Ms: percentile(latencies, 0.5),
+    ackP95Ms: percentile(latencies, 0.95),
+    ackP99Ms: percentile(latencies, 0.99),
+  });
 }
 
 async function closeAll(): Promise<void> {

@@ -24,6 +24,8 @@ export interface ServerConfig {
   ingestFlushMs: number;
   /** Most events in one INSERT. */
   ingestBatchSize: number;
+  /** Event INSERTs in the store at once (PostgreSQL works on one while the gateway prepares the next). */
+  ingestConcurrency: number;
   /** Lifetime of a dashboard login. */
   sessionTtlMs: number;
   /** Default validity of a command when the admin does not give one. */
@@ -55,6 +57,7 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   commandSweepMs: 15_000,
   ingestFlushMs: 10,
   ingestBatchSize: 500,
+  ingestConcurrency: 4,
   sessionTtlMs: 12 * 3600_000,
   defaultCommandValidityMs: 24 * 3600_000,
   maxGroupCommandDevices: 100_000,

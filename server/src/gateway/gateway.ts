@@ -72,6 +72,8 @@ export class Gateway {
       logger: this.#logger,
       flushMs: this.#config.ingestFlushMs,
       batchSize: this.#config.ingestBatchSize,
+      // PGlite runs in this thread one query at a time: parallel batches would only be smaller ones.
+      concurrency: this.#store.kind === 'pglite' ? 1 : this.#config.ingestConcurrency,
       onSettled: (connection, count) => {
         connection.inFlightEvents -= count;
         if (connection.inFlightEvents < this.#config.maxInFlightEventsPerConnection / 2) connection.resumeReading();

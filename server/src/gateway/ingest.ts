@@ -2,6 +2,8 @@
 // ignored by the store), then each connection gets one ack with the ids of its events. Acks are sent only after
 // the INSERT committed, so an agent drops an event from its queue only once it is stored. A value the store
 // refuses is isolated by retrying per connection and then per frame: only that frame is refused.
+// Several batches may be in the store at once (`concurrency`): PostgreSQL works on one while the next is parsed and
+// sent, instead of the event loop waiting on each commit in turn.
 import type { Logger } from 'winston';
 import type { AgentEvent } from '../../../protocol/src/index.js';
 import { MAX_ACK_IDS } from '../../../protocol/src/index.js';
@@ -13,6 +15,8 @@ import { isValueRefusal, sqlState } from './store-refusal.js';
 interface Pending {
   connection: DeviceConnection;
   event: AgentEvent;
+  /** performance.now() when it arrived: a partial batch waits at most flushMs from its oldest event. */
+  at: number;
 }
 
 /** Counters for tests, benchmarks and logs. */
@@ -33,10 +37,11 @@ export class EventIngest {
   readonly #logger: Logger;
   readonly #flushMs: number;
   readonly #batchSize: number;
+  readonly #concurrency: number;
   readonly #onSettled: (connection: DeviceConnection, count: number) => void;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
+  readonly #running = new Set<Promise<void>>();
 
   constructor(options: {
     store: Store;
@@ -44,6 +49,8 @@ export class EventIngest {
     logger: Logger;
     flushMs: number;
     batchSize: number;
+    /** Batches in the store at once. */
+    concurrency: number;
     /** Called when `count` events of a connection left the in-flight state (stored or failed). */
     onSettled: (connection: DeviceConnection, count: number) => void;
   }) {
@@ -52,35 +59,45 @@ export class EventIngest {
     this.#logger = options.logger;
     this.#flushMs = options.flushMs;
     this.#batchSize = options.batchSize;
+    this.#concurrency = Math.max(1, options.concurrency);
     this.#onSettled = options.onSettled;
   }
 
   /** Queue one event of a connection. */
   add(connection: DeviceConnection, event: AgentEvent): void {
     this.stats.received += 1;
-    this.#queue.push({ connection, event });
-    if (this.#queue.length >= this.#batchSize) this.#kick(0);
-    else this.#kick(this.#flushMs);
+    this.#queue.push({ connection, event, at: performance.now() });
+    this.#pump();
   }
 
-  #kick(delayMs: number): void {
-    if (this.#flushing !== undefined) return; // the running flush picks the queue up when it ends
-    if (this.#timer !== undefined && delayMs > 0) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#flushing = this.#drain().finally(() => {
-        this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#kick(0);
-      });
-    }, delayMs);
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#batchSize);
-      await this.#insert(batch);
+  /**
+   * Start batches while there is a free slot and a full batch, or a partial one whose oldest event has waited
+   * flushMs; otherwise wait for that moment (or for a running batch to end, which pumps again).
+   */
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#running.size < this.#concurrency) {
+      const waitedMs = performance.now() - this.#queue[0]!.at;
+      if (this.#queue.length < this.#batchSize && waitedMs < this.#flushMs) {
+        this.#timer ??= setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, this.#flushMs - waitedMs);
+        return;
+      }
+      this.#start(this.#queue.splice(0, this.#batchSize));
     }
+  }
+
+  #start(batch: Pending[]): void {
+    const running: Promise<void> = this.#insert(batch)
+      .catch((error: unknown) => {
+        this.#logger.error('events_batch_failed', { count: batch.length, error: (error as Error).message });
+      })
+      .finally(() => {
+        this.#running.delete(running);
+        this.#pump();
+      });
+    this.#running.add(running);
   }
 
   async #insert(batch: Pending[]): Promise<void> {
@@ -146,7 +163,11 @@ export class EventIngest {
     );
     this.stats.inserted += inserted;
     const ids = new Map<DeviceConnection, string[]>();
-    for (const { connection, event } of items) ids.set(connection, [...(ids.get(connection) ?? []), event.id]);
+    for (const { connection, event } of items) {
+      const connectionIds = ids.get(connection);
+      if (connectionIds === undefined) ids.set(connection, [event.id]);
+      else connectionIds.push(event.id);
+    }
     for (const [connection, connectionIds] of ids) {
       for (let start = 0; start < connectionIds.length; start += MAX_ACK_IDS) {
         connection.send({ type: 'ack', ids: connectionIds.slice(start, start + MAX_ACK_IDS) });
@@ -158,7 +179,11 @@ export class EventIngest {
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#flushing;
-    await this.#drain();
+    while (this.#queue.length > 0 || this.#running.size > 0) {
+      while (this.#queue.length > 0 && this.#running.size < this.#concurrency) this.#start(this.#queue.splice(0, this.#batchSize));
+      await Promise.race(this.#running);
+    }
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

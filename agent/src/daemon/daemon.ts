@@ -5,21 +5,10 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from 'winston';
 import type { Command } from '../../../protocol/src/index.js';
-import { demobilize } from '../actions/demobilize.js';
-import { restoreAccount } from '../actions/restore.js';
-import { unbind } from '../actions/unbind.js';
 import { describeConfigProblem, loadConfig, type LoadedConfig } from '../config/load.js';
 import { readEnrollmentSecret } from '../config/secret.js';
 import { watchConfig } from '../config/watch.js';
-import { createServerLink, type HandlerOutcome, type NewEvent, type ServerLink } from '../link/link.js';
-import { DEFAULT_COMMAND_POLICY, type CommandPolicy } from '../link/policy.js';
-import { listCryptoUsers } from '../system/diskutil.js';
-import { readDirectory } from '../txn/account-state.js';
-import { guardCommand, lastSecureTokenHolder } from './command-guard.js';
-import { applyLoginWindowPreset } from '../loginwindow/apply.js';
-import { notifyOnLogin } from '../notify/send.js';
-import { mappingsFromServer } from '../takeover/mapping.js';
-import { takeover } from '../takeover/run.js';
+import type { HandlerOutcome, NewEvent, ServerLink } from '../link/link.js';
 import { consoleUser } from '../system/consoleuser.js';
 import type { LoginWindowPreset } from '../loginwindow/presets.js';
 import { applyLoggingSettings, closeLogging, createLogger } from '../log/logger.js';
@@ -28,7 +17,6 @@ import { dataPath } from '../system/datastore.js';
 import { ensurePrivateDirectory } from '../system/files.js';
 import { checkFullDiskAccess, type FullDiskAccess } from '../system/full-disk-access.js';
 import { computerName } from '../system/computer-name.js';
-import { hardwareIdentity } from '../system/ioreg.js';
 import { systemPath } from '../system/paths.js';
 import type { ToolSession } from '../system/run.js';
 import { runExclusive } from '../txn/exclusive.js';
@@ -60,18 +48,10 @@ class Serial {
   }
 }
 
-/**
- * The link's command policy from the configuration. While "commandPolicy" is invalid its protections are unknown,
- * so every destructive command is refused (only the read-only ones stay allowed) until the profile is fixed.
- */
-export function commandPolicyOf(loaded: LoadedConfig): CommandPolicy {
-  const policyUnreadable = loaded.problems.some((problem) => problem.key === 'commandPolicy' || problem.key.startsWith('commandPolicy.'));
-  return {
-    ...DEFAULT_COMMAND_POLICY,
-    allowed: policyUnreadable ? { ...DEFAULT_COMMAND_POLICY.allowed } : { ...loaded.config.allowedCommands },
-    loginWindowPresets: [...loaded.config.commandPolicy.allowedLoginWindowPresets],
-    protectedUsers: [...loaded.config.commandPolicy.protectedAccounts],
-  };
+/** Whether the link's command policy differs between two configurations (loads the policy module only when asked). */
+async function linkPolicyChanged(next: LoadedConfig, previous: LoadedConfig): Promise<boolean> {
+  const { commandPolicyOf } = await import('../link/policy.js');
+  return JSON.stringify(commandPolicyOf(next)) !== JSON.stringify(commandPolicyOf(previous));
 }
 
 export interface DaemonHandle {
@@ -181,6 +161,9 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     const result = await serial.run(() =>
       runExclusive('daemon', now, async (): Promise<HandlerOutcome> => {
         // Read under the lock, so no CLI action changes the SecureToken holders between this check and the change.
+        const { readDirectory } = await import('../txn/account-state.js');
+        const { listCryptoUsers } = await import('../system/diskutil.js');
+        const { guardCommand, lastSecureTokenHolder } = await import('./command-guard.js');
         const [directory, cryptoUsers] = await Promise.all([readDirectory(), listCryptoUsers('/').catch(() => null)]);
         const guard = guardCommand(command, loaded.config.commandPolicy.protectedAccounts, lastSecureTokenHolder(directory.users, cryptoUsers));
         if (guard.refuse) {
@@ -193,6 +176,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
             return { outcome: 'succeeded', message: 'scanned' };
           case 'demobilize': {
             const users = command.params.scope === 'all' ? ('all' as const) : [command.params.user];
+            const { demobilize } = await import('../actions/demobilize.js');
             const report = await demobilize({ users, dryRun: false, policy: serverPolicy, now });
             const outcomes = report.accounts.map((account) => account.outcome?.outcome ?? account.plan.action);
             const ok = outcomes.every((outcome) => outcome === 'committed' || outcome === 'skip');
@@ -200,18 +184,23 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
           }
           case 'restore': {
             if (command.params.scope !== 'user') return { outcome: 'failed', code: 'E_COMMAND_INVALID', message: 'restore takes one user' };
+            const { restoreAccount } = await import('../actions/restore.js');
             const report = await restoreAccount(command.params.user, { dryRun: false, now });
             return { outcome: report.outcome === undefined || report.outcome.outcome === 'committed' ? 'succeeded' : 'failed', message: report.outcome?.outcome ?? 'nothing to restore' };
           }
-          case 'unbind':
+          case 'unbind': {
+            const { unbind } = await import('../actions/unbind.js');
             await unbind({ dryRun: false });
             return { outcome: 'succeeded', message: 'unbound and verified' };
+          }
           case 'loginwindow': {
+            const { applyLoginWindowPreset } = await import('../loginwindow/apply.js');
             const outcome = await applyLoginWindowPreset(command.params.preset as LoginWindowPreset, { now: now() });
             return { outcome: 'succeeded', message: `preset ${command.params.preset}: ${outcome.result}` };
           }
           case 'takeover': {
             const provider = loaded.config.takeover.provider ?? 'auto';
+            const [{ takeover }, { mappingsFromServer }] = await Promise.all([import('../takeover/run.js'), import('../takeover/mapping.js')]);
             const report = await takeover({ mappings: mappingsFromServer(command.params.mappings), provider, idp: loaded.config.takeover.idp ?? null, alias: loaded.config.takeover.alias, dryRun: false, now });
             if (report.conflicts.length > 0) return { outcome: 'failed', code: 'E_MAPPING_INVALID', message: report.conflicts.join('; ').slice(0, 2000) };
             const failed = report.accounts.filter((account) => account.outcome && account.outcome.outcome !== 'committed');
@@ -228,6 +217,8 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
   async function startLink(): Promise<void> {
     const server = loaded.config.server;
     if (!server.url) return;
+    // The link (ws, the protocol's schemas, the durable queue) is loaded only on Macs that report to a server.
+    const [{ createServerLink }, { commandPolicyOf }, { hardwareIdentity }] = await Promise.all([import('../link/link.js'), import('../link/policy.js'), import('../system/ioreg.js')]);
     const identity = await hardwareIdentity();
     const hostname = await computerName();
     await ensurePrivateDirectory(dataPath('link'));
@@ -261,6 +252,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     if (console?.kind !== 'user' || noticeShownFor.has(console.name)) return;
     noticeShownFor.add(console.name);
     try {
+      const { notifyOnLogin } = await import('../notify/send.js');
       const outcome = await notifyOnLogin({ user: console.name, uid: console.uid }, loaded.config.notices, { now: now() });
       if (outcome.show) log.info('notice_shown', { user: console.name, kind: outcome.notice?.kind, shown: outcome.show.shown, via: outcome.show.via });
     } catch (error) {
@@ -286,7 +278,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     async (next) => {
       const serverChanged =
         JSON.stringify(next.config.server) !== JSON.stringify(loaded.config.server) ||
-        JSON.stringify(commandPolicyOf(next)) !== JSON.stringify(commandPolicyOf(loaded));
+        ((next.config.server.url !== undefined || loaded.config.server.url !== undefined) && (await linkPolicyChanged(next, loaded)));
       loaded = next;
       applyLoggingSettings(loaded.config.logging, { captureCrashes: true });
       log.info('config_changed', { problems: loaded.problems.length });

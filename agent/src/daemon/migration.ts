@@ -4,12 +4,9 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from 'winston';
 import type { NewEvent } from '../link/link.js';
-import { demobilize } from '../actions/demobilize.js';
-import { unbind } from '../actions/unbind.js';
 import type { AgentConfig } from '../config/schema.js';
 import { scanMac } from '../inventory/collect.js';
 import type { MacInventory } from '../inventory/model.js';
-import { applyLoginWindowPreset } from '../loginwindow/apply.js';
 import { satisfiesPreset } from '../loginwindow/compare.js';
 import { readLoginWindowStatus } from '../loginwindow/status.js';
 import { currentStage, evaluateStages, type MigrationFacts, type MigrationStage, type StageView, type Trigger } from './stages.js';
@@ -71,6 +68,7 @@ async function runStage(view: StageView, context: PassContext): Promise<StageRes
   try {
     switch (view.stage) {
       case 'demobilize': {
+        const { demobilize } = await import('../actions/demobilize.js');
         const report = await demobilize({
           users: view.users ?? [],
           dryRun: false,
@@ -98,12 +96,14 @@ async function runStage(view: StageView, context: PassContext): Promise<StageRes
         return { outcome: 'succeeded', at: at(), message: `${done} account(s) converted and verified` };
       }
       case 'unbind': {
+        const { unbind } = await import('../actions/unbind.js');
         await unbind({ dryRun: false });
         context.emit({ kind: 'step.succeeded', stage: 'unbind', message: 'unbound and verified' });
         return { outcome: 'succeeded', at: at(), message: 'unbound and verified' };
       }
       case 'loginwindow': {
         const preset = config.loginWindow.preset!;
+        const { applyLoginWindowPreset } = await import('../loginwindow/apply.js');
         const outcome = await applyLoginWindowPreset(preset, { now: context.now() });
         context.emit({ kind: 'step.succeeded', stage: 'loginwindow', message: `login window preset ${preset}: ${outcome.result}` });
         return { outcome: 'succeeded', at: at(), message: `preset ${preset} ${outcome.result}` };

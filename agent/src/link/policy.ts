@@ -1,6 +1,7 @@
 // Which server commands this Mac runs: a pure decision from the command, the local policy (from the configuration
 // profile), the time and the ids already handled. Every destructive type is off unless the profile turns it on.
 import { COMMAND_TYPES, MAX_COMMAND_VALIDITY_MS, type Command, type CommandType, type ErrorCode } from '../../../protocol/src/index.js';
+import type { LoadedConfig } from '../config/load.js';
 
 /** The local rules for server commands. */
 export interface CommandPolicy {
@@ -69,4 +70,18 @@ export function decideCommand(command: Command, policy: CommandPolicy, now: Date
       return reject('E_COMMAND_INVALID', `unknown command ${JSON.stringify(unreachable).slice(0, 50)}`);
     }
   }
+}
+
+/**
+ * The link's command policy from the configuration. While "commandPolicy" is invalid its protections are unknown,
+ * so every destructive command is refused (only the read-only ones stay allowed) until the profile is fixed.
+ */
+export function commandPolicyOf(loaded: LoadedConfig): CommandPolicy {
+  const policyUnreadable = loaded.problems.some((problem) => problem.key === 'commandPolicy' || problem.key.startsWith('commandPolicy.'));
+  return {
+    ...DEFAULT_COMMAND_POLICY,
+    allowed: policyUnreadable ? { ...DEFAULT_COMMAND_POLICY.allowed } : { ...loaded.config.allowedCommands },
+    loginWindowPresets: [...loaded.config.commandPolicy.allowedLoginWindowPresets],
+    protectedUsers: [...loaded.config.commandPolicy.protectedAccounts],
+  };
 }

@@ -15,6 +15,7 @@ import { buildPayload } from './build-payload.js';
 import { buildComponent, buildProductArchive, checkPackage, readPackage, type Component, type PayloadEntry, type ProductComponent } from './format/index.js';
 import { ARCHITECTURES, INSTALLER_SCRIPTS, RUNTIME_SIGNER, componentIdentifier, inPayload, payloadItems, type Architecture } from './layout.js';
 import { obtainAllRuntimes } from './runtime/obtain.js';
+import { compareVersions } from './version.js';
 
 /** The product's title in Installer, and its identifier (the components carry the per-architecture ones). */
 export const PRODUCT_TITLE = 'Untether';
@@ -57,16 +58,6 @@ export interface BuiltPackage {
   contents: string[];
 }
 
-/** -1, 0 or 1 over dotted version numbers. */
-function compareVersions(a: string, b: string): number {
-  const left = a.split('.').map(Number);
-  const right = b.split('.').map(Number);
-  for (let index = 0; index < Math.max(left.length, right.length); index += 1) {
-    const difference = (left[index] ?? 0) - (right[index] ?? 0);
-    if (difference !== 0) return Math.sign(difference);
-  }
-  return 0;
-}
 
 /** SOURCE_DATE_EPOCH when set, else the last commit's time, else a fixed epoch (a tarball without git). */
 export function sourceDateEpoch(repoRoot: string, environment: NodeJS.ProcessEnv = process.env): number {

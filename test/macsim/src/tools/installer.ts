@@ -15,6 +15,7 @@ import { readPackage, type ReadComponent, type ReadPackage } from '../../../../s
 import { Unsupported, reading, type FakeContext, type ToolHandler } from '../fake/context.js';
 import { toXmlPlist, type PlistDict } from '../plist.js';
 import { atomicWrite, rootPath } from '../store.js';
+import { compareVersions } from '../../../../scripts/pkg/version.js';
 
 export const RECEIPTS_DIR = '/var/db/receipts';
 const INSTALL_LOG = '/var/log/install.log';
@@ -120,16 +121,6 @@ export function selectComponents(read: ReadPackage, facts: { architecture: 'arm6
   return { components: selected };
 }
 
-/** Installer JavaScript's system.compareVersions: -1, 0 or 1 over dotted numbers. */
-function compareVersions(a: string, b: string): number {
-  const left = a.split('.').map(Number);
-  const right = b.split('.').map(Number);
-  for (let index = 0; index < Math.max(left.length, right.length); index += 1) {
-    const difference = (left[index] ?? 0) - (right[index] ?? 0);
-    if (difference !== 0) return Math.sign(difference);
-  }
-  return 0;
-}
 
 function appendInstallLog(root: string, text: string): void {
   const file = rootPath(root, INSTALL_LOG);

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../../scripts/pkg/runtime/bytes.js';
 import { readCodeSignature, requireSigner, verifyCodeSignature } from '../../../scripts/pkg/runtime/codesign.js';
-import { RuntimeError } from '../../../scripts/pkg/runtime/errors.js';
 import { parseMachO, type MachOImage } from '../../../scripts/pkg/runtime/macho.js';
 import { CPU_TYPE_ARM64, CPU_TYPE_X86_64, buildFatMachO, buildSignedMachO } from './macho-builder.js';
+import { failure } from './runtime-error.js';
 
 const NODE_SIGNER = { identifier: 'node', teamId: 'HX7739G8FX' };
 
@@ -12,15 +12,6 @@ function image(bytes: Buffer, name = 'node'): MachOImage {
   return parseMachO(bufferSource(bytes, name)).images[0]!;
 }
 
-function failure(run: () => unknown): RuntimeError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimeError);
-    return error as RuntimeError;
-  }
-  throw new Error('expected a RuntimeError');
-}
 
 describe('the code signature verifier', () => {
   it('accepts an intact binary and reads its identifier, team ID, CMS presence and CDHash', () => {

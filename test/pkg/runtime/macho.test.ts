@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../../scripts/pkg/runtime/bytes.js';
-import { RuntimeError } from '../../../scripts/pkg/runtime/errors.js';
 import { LC_CODE_SIGNATURE, parseMachO, requireImageFor } from '../../../scripts/pkg/runtime/macho.js';
 import { CPU_TYPE_ARM64, CPU_TYPE_X86_64, buildElf, buildFatMachO, buildSignedMachO } from './macho-builder.js';
+import { failure } from './runtime-error.js';
 
 function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimeError);
-    return `${(error as RuntimeError).code}: ${(error as Error).message}`;
-  }
-  throw new Error('expected a RuntimeError');
+  const error = failure(run);
+  return `${error.code}: ${error.message}`;
 }
 
 describe('the Mach-O reader', () => {

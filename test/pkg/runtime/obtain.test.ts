@@ -3,12 +3,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeError } from '../../../scripts/pkg/runtime/errors.js';
 import { runtimeCacheDir } from '../../../scripts/pkg/runtime/fetch.js';
 import { obtainRuntime } from '../../../scripts/pkg/runtime/obtain.js';
 import { parseRuntimePin, type RuntimePin } from '../../../scripts/pkg/runtime/pins.js';
 import { CPU_TYPE_ARM64, CPU_TYPE_X86_64, buildElf, buildSignedMachO } from './macho-builder.js';
 import { integrityOfBytes, tgzBytes, type TarMember } from './tar-builder.js';
+import { rejection } from './runtime-error.js';
 
 let work: string;
 let counter = 0;
@@ -48,14 +48,6 @@ function fixture(binary: Buffer, pinOverrides: Partial<RuntimePin> = {}, extraMe
   return { cacheDir, pin, tarball, binary };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RuntimeError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(RuntimeError);
-  return error as RuntimeError;
-}
 
 const extractedDir = (f: Fixture): string => path.join(f.cacheDir, 'untether-test-runtime-1.0.0');
 

@@ -5,11 +5,11 @@ import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeError } from '../../../scripts/pkg/runtime/errors.js';
 import { fetchRuntimeTarball, runtimeCacheDir, tarballFileName } from '../../../scripts/pkg/runtime/fetch.js';
 import { obtainRuntime, verifyRuntimeBinary, type ObtainedRuntime } from '../../../scripts/pkg/runtime/obtain.js';
 import { CPU_TYPE_ARM64, CPU_TYPE_X86_64, RUNTIME_ARCHES, RUNTIME_PINS, type RuntimeArch } from '../../../scripts/pkg/runtime/pins.js';
 import { readTarMember } from '../../../scripts/pkg/runtime/tar.js';
+import { failure } from './runtime-error.js';
 
 const skip = process.env.UNTETHER_SKIP_RUNTIME_FETCH === '1';
 let work: string;
@@ -24,15 +24,6 @@ function linkOrCopy(from: string, to: string): void {
   }
 }
 
-function failure(run: () => unknown): RuntimeError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimeError);
-    return error as RuntimeError;
-  }
-  throw new Error('expected a RuntimeError');
-}
 
 describe.skipIf(skip)('the real Node.js macOS runtimes', () => {
   beforeAll(async () => {

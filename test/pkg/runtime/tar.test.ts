@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeError } from '../../../scripts/pkg/runtime/errors.js';
 import { extractTarMemberToFile, readTarMember, readTarMembers } from '../../../scripts/pkg/runtime/tar.js';
 import { tarBytes, tgzBytes, type TarMember } from './tar-builder.js';
+import { rejection } from './runtime-error.js';
 
 let work: string;
 let counter = 0;
@@ -21,14 +21,6 @@ function archive(members: TarMember[] | Buffer): string {
   return file;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RuntimeError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(RuntimeError);
-  return error as RuntimeError;
-}
 
 const binary = Buffer.alloc(70_000, 0xab); // spans many 512-byte blocks and gzip chunks
 

@@ -144,11 +144,23 @@ export async function buildPackage(options: BuildPackageOptions = {}): Promise<B
   return { file, version, bytes: archive.length, sha256: createHash('sha256').update(archive).digest('hex'), sourceDateEpoch: mtime, contents };
 }
 
+const USAGE = `Usage: npm run build:pkg [-- --out DIR]
+
+Builds dist/Untether-<version>.pkg (or DIR/Untether-<version>.pkg): the agent bundle and both official macOS
+Node.js runtimes (pinned, integrity- and signature-checked, cached in ~/.cache/untether/runtimes or
+UNTETHER_RUNTIME_CACHE; fetched with npm pack when missing), one choice per architecture. Output is the same
+for the same inputs and SOURCE_DATE_EPOCH (default: the last commit's time). Prints size, SHA-256 and contents.
+`;
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const outIndex = argv.indexOf('--out');
   const outDir = outIndex === -1 ? undefined : argv[outIndex + 1];
-  if ((outIndex !== -1 && outDir === undefined) || argv.some((arg, index) => arg.startsWith('-') && arg !== '--out' && index !== outIndex + 1)) {
-    process.stderr.write('Usage: npm run build:pkg [-- --out DIR]\n');
+  if ((outIndex !== -1 && outDir === undefined) || argv.some((arg, index) => arg !== '--out' && (outIndex === -1 || index !== outIndex + 1))) {
+    process.stderr.write(USAGE);
     return 2;
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);

@@ -82,3 +82,23 @@ describe('build:pkg', () => {
     expect(existsSync(path.join(work, 'big', 'Untether-1.2.3.pkg'))).toBe(false);
   }, 120_000);
 });
+
+describe('npm run build:pkg arguments', () => {
+  const cli = path.join(process.cwd(), 'dist/scripts/pkg/build-pkg.js');
+
+  it('refuses an unknown option or a stray argument with the usage and exit 2, building nothing', async () => {
+    const out = path.join(work, 'refused');
+    for (const args of [['--bogus'], ['stray'], ['--out'], ['--bogus', '--out', out], ['stray', '--out', out]]) {
+      const result = await execa(process.execPath, [cli, ...args], { reject: false });
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain('Usage: npm run build:pkg');
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('prints what it does with --help and exits 0', async () => {
+    const result = await execa(process.execPath, [cli, '--help'], { reject: false });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('SOURCE_DATE_EPOCH');
+  });
+});

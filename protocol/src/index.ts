@@ -36,6 +36,8 @@ export {
 export {
   COMMAND_TYPES,
   UserScope,
+  AccountRef,
+  AccountLockParams,
   CommandAction,
   Command,
   CommandOutcome,

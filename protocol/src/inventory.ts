@@ -22,6 +22,11 @@ export const InventoryUser = z.strictObject({
   fileVault: z.boolean().nullable(),
   /** Cloud identity this account is linked to, once linked. */
   linkedIdentity: ShortString.nullable(),
+  /**
+   * Whether logins of the account are disabled (a `DisabledUser` authentication authority or membership of
+   * com.apple.access_disabled); null when unknown. Absent from agents older than the lock commands.
+   */
+  locked: z.boolean().nullable().optional(),
 });
 export type InventoryUser = z.infer<typeof InventoryUser>;
 

@@ -44,7 +44,7 @@ describe('command policy', () => {
   const base = { id: '0b9d7c5e-2f1a-4b3c-8d4e-5f6a7b8c9d0e', issuedAt: '2026-11-01T11:59:00Z', validUntil: '2026-11-01T13:00:00Z' };
   const allowAll: CommandPolicy = {
     ...DEFAULT_COMMAND_POLICY,
-    allowed: { rescan: true, demobilize: true, restore: true, unbind: true, loginwindow: true, takeover: true },
+    allowed: { rescan: true, demobilize: true, restore: true, unbind: true, loginwindow: true, takeover: true, 'lock-account': true, 'unlock-account': true },
     loginWindowPresets: ['okta'],
     protectedUsers: ['supportadmin'],
   };

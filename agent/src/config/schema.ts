@@ -188,8 +188,16 @@ const allowedCommandsSchema = z
     unbind: z.boolean().default(false).meta({ title: 'Unbind', description: 'Unbind from Active Directory when the server asks. Off by default.' }),
     loginwindow: z.boolean().default(false).meta({ title: 'Login window', description: 'Apply a login window preset when the server asks. Off by default.' }),
     takeover: z.boolean().default(false).meta({ title: 'Link accounts', description: 'Link accounts by a mapping the server sends. Off by default.' }),
+    'lock-account': z
+      .boolean()
+      .default(false)
+      .meta({ title: 'Lock accounts', description: 'Disable logins of an account when the server asks (offboarding); password, SecureToken and home are kept. Off by default.' }),
+    'unlock-account': z
+      .boolean()
+      .default(false)
+      .meta({ title: 'Unlock accounts', description: 'Allow logins of an account Untether locked again when the server asks. Off by default.' }),
   })
-  .default({ rescan: true, demobilize: false, restore: false, unbind: false, loginwindow: false, takeover: false })
+  .default({ rescan: true, demobilize: false, restore: false, unbind: false, loginwindow: false, takeover: false, 'lock-account': false, 'unlock-account': false })
   .meta({ title: 'Allowed server commands', description: 'Which commands from the server this Mac runs. Every destructive one is refused unless allowed here. Destructive.' });
 
 const commandPolicySchema = z

@@ -18,6 +18,10 @@ export function accountsNamed(command: Command): string[] | 'all' {
       return command.params.scope === 'all' ? 'all' : [command.params.user];
     case 'takeover':
       return command.params.mappings.map((mapping) => mapping.localUser);
+    case 'lock-account':
+    case 'unlock-account':
+      // An identity is resolved to its local account by the lock action, which guards again by name.
+      return command.params.account.by === 'user' ? [command.params.account.user] : [];
     case 'rescan':
     case 'unbind':
     case 'loginwindow':

@@ -206,6 +206,9 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
             const failed = report.accounts.filter((account) => account.outcome && account.outcome.outcome !== 'committed');
             return { outcome: failed.length === 0 ? 'succeeded' : 'failed', message: report.accounts.map((account) => `${account.plan.user ?? account.plan.cloudUser}: ${account.outcome?.outcome ?? account.plan.action}`).join(', ').slice(0, 2000) };
           }
+          case 'lock-account':
+          case 'unlock-account':
+            return { outcome: 'rejected', code: 'E_COMMAND_NO_HANDLER', message: `${command.type} is not built into this agent yet` };
         }
       }),
     ).catch((error: unknown) => ({ ran: true as const, value: { outcome: 'failed' as const, code: 'E_COMMAND_FAILED', message: errorMessage(error).slice(0, 2000) } }));

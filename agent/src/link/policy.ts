@@ -59,6 +59,13 @@ export function decideCommand(command: Command, policy: CommandPolicy, now: Date
       return policy.loginWindowPresets.includes(command.params.preset)
         ? { accept: true }
         : reject('E_PRESET_NOT_ALLOWED', `preset ${command.params.preset} is not in the local allowedLoginWindowPresets`);
+    case 'lock-account':
+    case 'unlock-account': {
+      const account = command.params.account;
+      return account.by === 'user' && isProtected(account.user, policy.protectedUsers)
+        ? reject('E_ACCOUNT_PROTECTED', `account ${account.user} is protected by the local configuration`)
+        : { accept: true };
+    }
     case 'takeover': {
       const users = command.params.mappings.map((mapping) => mapping.localUser);
       if (new Set(users).size !== users.length) return reject('E_COMMAND_INVALID', 'a local user is mapped twice');

@@ -2,7 +2,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,3 +184,90 @@ export function mib(bytes: number): string {
 
 /** Whether PostgreSQL can be benchmarked here. */
 export { postgresAvailable } from '../../test/server/helpers/postgres.js';
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(check: () => Promise<boolean>, what: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} not ready within ${ms / 1000} s`);
+}
+
+/** Stop a child with SIGTERM (the server's graceful shutdown), SIGKILL after 20 s. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A server started the documented way, through server/bin/untether-server (which raises the open-files limit). */
+export interface LaunchedServer {
+  child: ChildProcess;
+  url: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start untether-server through its launcher on a free loopback port, on PGlite in `dataDir` or on PostgreSQL at
+ * `databaseUrl`; resolves once /healthz answers. The first few server log lines are echoed.
+ */
+export async function startLauncher(options: { dataDir?: string; databaseUrl?: string; nofile: number; port?: number }): Promise<LaunchedServer> {
+  const port = options.port ?? (await freePort());
+  const launcher = path.join(process.cwd(), 'server/bin/untether-server');
+  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  const child = spawn(launcher, [], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...inherited,
+      ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
+      UNTETHER_NODE: process.execPath,
+      UNTETHER_NOFILE: String(options.nofile),
+      UNTETHER_HOST: '127.0.0.1',
+      UNTETHER_PORT: String(port),
+      UNTETHER_DATA_DIR: options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'untether-bench-unused-')),
+      UNTETHER_INSTANCE_ID: 'bench',
+      UNTETHER_LOG_LEVEL: 'warn',
+    },
+  });
+  let lines = 0;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n').filter(Boolean)) {
+      if (lines++ < 5) process.stdout.write(`  server: ${line.slice(0, 300)}\n`);
+    }
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 'untether-server');
+  return { child, url, wsUrl: `ws://127.0.0.1:${port}/api/v1/agent`, stop: () => stopChild(child) };
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds (Linux). */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of /proc/pid/stat, here 11 and 12 after "pid (comm) ".
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ on Linux; 100 on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

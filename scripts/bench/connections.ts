@@ -5,13 +5,11 @@
 // processes (each with its own raised limit) from many 127.0.0.x source addresses. A process cannot hold more
 // sockets than its open-files limit: when the limit here is lower than asked, the count is capped and says so.
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { openPgliteDriver } from '../../server/src/store/pglite-driver.js';
-import { benchDevices, descriptorsOf, mib, openFilesLimitOf, rssOf, runLoad, seedDevices, spawnLoad, spawnWithLimit, storeOn, type BenchDevice } from './common.js';
+import { benchDevices, descriptorsOf, mib, openFilesLimitOf, rssOf, runLoad, seedDevices, sleep, spawnLoad, spawnWithLimit, startLauncher, stopChild, storeOn, type BenchDevice } from './common.js';
 
 const REQUESTED = Number(process.env.BENCH_CONNECTIONS ?? 20_000);
 /** Sockets per load-generator process. */
@@ -21,7 +19,6 @@ const NOFILE = 65_536;
 /** Descriptors kept free in the measured process for what it opens on its own meanwhile (database files, logs). */
 const MARGIN = 64;
 const root = process.cwd();
-const launcher = path.join(root, 'server/bin/untether-server');
 
 interface Measured {
   limit: number;
@@ -33,40 +30,6 @@ interface Measured {
   rssBefore: number;
   rssWith: number;
   seconds: number;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(250);
-  }
-  throw new Error(`${what} not ready within ${ms / 1000} s`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Connect as many of `devices` as the server process has room for, and measure what they cost it. */
@@ -114,7 +77,7 @@ async function bare(devices: BenchDevice[]): Promise<Measured> {
     });
     return await measure(child, `ws://127.0.0.1:${port}/`, devices);
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 }
 
@@ -124,31 +87,11 @@ async function untether(devices: BenchDevice[]): Promise<Measured> {
   const store = await storeOn(driver);
   await seedDevices(driver, devices);
   await store.close();
-  const port = await freePort();
-  const child = spawn(launcher, [], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      UNTETHER_NODE: process.execPath,
-      UNTETHER_NOFILE: String(NOFILE),
-      UNTETHER_HOST: '127.0.0.1',
-      UNTETHER_PORT: String(port),
-      UNTETHER_DATA_DIR: dataDir,
-      UNTETHER_INSTANCE_ID: 'bench',
-      UNTETHER_LOG_LEVEL: 'warn',
-    },
-  });
-  let warnings = 0;
-  child.stderr?.on('data', (chunk: Buffer) => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) {
-      if (warnings++ < 5) process.stdout.write(`  server: ${line.slice(0, 300)}\n`);
-    }
-  });
+  const server = await startLauncher({ dataDir, nofile: NOFILE });
   try {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'untether-server');
-    return await measure(child, `ws://127.0.0.1:${port}/api/v1/agent`, devices);
+    return await measure(server.child, server.wsUrl, devices);
   } finally {
-    await stop(child);
+    await server.stop();
   }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Run benchmarks. The fleet-server ones are bundled with esbuild (with the processes they start: the agent load
 // generator and the bare ws baseline); the agent ones run from dist/ (`npm run build` first).
-//   node scripts/bench/run.mjs connections|ingest|api-latency|scan|demobilize|daemon
+//   node scripts/bench/run.mjs connections|ingest|api-latency|fleet|scan|demobilize|daemon
 //   node scripts/bench/run.mjs all        every one of them in turn, each printing its figures
 // Benchmarks print figures and ratios against baselines measured in the same run; they are not tests.
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const bundled = ['connections', 'ingest', 'api-latency'];
+const bundled = ['connections', 'ingest', 'api-latency', 'fleet'];
 const fromDist = ['scan', 'demobilize', 'daemon'];
 const name = process.argv[2];
 if (name !== 'all' && !bundled.includes(name) && !fromDist.includes(name)) {
@@ -31,7 +31,7 @@ async function runOne(benchmark) {
     return spawnSync(process.execPath, [script], { stdio: 'inherit', cwd: root }).status ?? 1;
   }
   await build({
-    entryPoints: [path.join(here, `${benchmark}.ts`), path.join(here, 'load-agents.ts'), path.join(here, 'bare-server.ts')],
+    entryPoints: [path.join(here, `${benchmark}.ts`), path.join(here, 'load-agents.ts'), path.join(here, 'fleet-agents.ts'), path.join(here, 'bare-server.ts')],
     outdir,
     bundle: true,
     platform: 'node',

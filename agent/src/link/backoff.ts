@@ -12,6 +12,9 @@ export interface BackoffOptions {
 /** 1 s doubling up to 10 min: an outage of an hour spreads 100,000 agents over ten minutes of reconnects. */
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, capMs: 10 * 60_000 };
 
+/** After a connection that was up drops, the first retry waits uniform [0, this): agents do not return in step. */
+export const FIRST_RETRY_MAX_MS = 15_000;
+
 /**
  * Delay before retry number `attempt` (0-based): uniform in [0, min(cap, base * 2^attempt)). The jitter is
  * applied after the cap, so agents at the cap stay spread over the whole window.

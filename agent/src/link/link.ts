@@ -25,7 +25,7 @@ import {
   type CommandType,
   type ErrorCode,
 } from '../../../protocol/src/index.js';
-import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { DoneCommands } from './done-commands.js';
 import { clearEnrollRequest, readEnrollRequest, writeEnrollRequest } from './enroll-request-file.js';
 import { enrollDevice } from './enroll.js';
@@ -214,7 +214,7 @@ class WebSocketServerLink implements ServerLink {
         this.#noteUnauthorized(result.unauthorized);
         if (result.welcomed) {
           attempt = 0;
-          delay = Math.floor(this.#random() * (this.#options.firstRetryMaxMs ?? 15_000));
+          delay = Math.floor(this.#random() * (this.#options.firstRetryMaxMs ?? FIRST_RETRY_MAX_MS));
         } else {
           delay = backoffDelayMs(attempt++, this.#options.backoff ?? DEFAULT_BACKOFF, this.#random);
         }

@@ -1,14 +1,15 @@
 // Benchmark: the idle daemon's resident memory and CPU over a minute on a simulated Mac (beside a bare Node
 // process that does nothing, measured in the same run), and the time from a logout or a login to the daemon
 // acting on it. The daemon measured is the shipped single-file bundle (lib/untether.mjs), built here by
-// scripts/pkg/build-payload.ts. Run: npm run build && node dist/scripts/bench/daemon.js [idleSeconds]
+// scripts/pkg/build-payload.ts, started with the runtime options the launchd job gives it (launchd/io.untether.agent.plist).
+// Run: npm run build && node dist/scripts/bench/daemon.js [idleSeconds]
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleAgent } from '../pkg/build-payload.js';
-import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
+import { buildXmlPlist, parseXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
 import { createSimulatedMac, type SimulatedMac } from '../../test/macsim/src/index.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -41,6 +42,13 @@ function state(mac: SimulatedMac): { stage: string; waitingFor: string | null } 
   }
 }
 
+/** The options launchd passes to the runtime before the bundle (e.g. --lite-mode), as the shipped job has them. */
+function runtimeOptionsOfLaunchdJob(): string[] {
+  const job = parseXmlPlist(readFileSync(path.join(repoRoot, 'launchd/io.untether.agent.plist'), 'utf8')) as { ProgramArguments?: string[] };
+  const args = job.ProgramArguments ?? [];
+  return args.slice(1).filter((arg) => arg.startsWith('--'));
+}
+
 async function main(): Promise<void> {
   const idleSeconds = Number(process.argv[2] ?? 60);
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-bench-')), 'mac');
@@ -50,7 +58,8 @@ async function main(): Promise<void> {
   const managed = mac.path('/Library/Managed Preferences/io.untether.agent.plist');
   mkdirSync(path.dirname(managed), { recursive: true });
   writeFileSync(managed, buildXmlPlist({ inventory: { enabled: true }, demobilize: { enabled: true, when: 'login', allUsers: true } } as PlistValue));
-  const daemon = execa(process.execPath, [cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
+  const runtimeOptions = runtimeOptionsOfLaunchdJob();
+  const daemon = execa(process.execPath, [...runtimeOptions, cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
   const bare = execa(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { reject: false });
   try {
     await until(() => (state(mac)?.waitingFor === 'login-window' ? true : undefined));
@@ -81,7 +90,7 @@ async function main(): Promise<void> {
 
     process.stdout.write(
       [
-        `Idle daemon over ${idleSeconds} s (waiting for a logout), beside a bare Node process that does nothing:`,
+        `Idle daemon over ${idleSeconds} s (waiting for a logout; runtime options as shipped: ${runtimeOptions.join(' ') || 'none'}), beside a bare Node process that does nothing:`,
         '',
         '| process | resident memory | CPU time over the interval | CPU share | tool calls while idle |',
         '|---|---|---|---|---|',

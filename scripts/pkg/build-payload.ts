@@ -52,7 +52,17 @@ export async function bundleAgent(repoRoot: string, outfile: string, version: st
     legalComments: 'eof',
     logLevel: 'warning',
   });
+  writeFileSync(outfile, asciiOnly(readFileSync(outfile, 'utf8')));
   return statSync(outfile).size;
+}
+
+/**
+ * esbuild escapes non-ASCII characters in strings but keeps them in comments; one such character makes V8 hold the
+ * whole source as two bytes per character (megabytes more in the idle daemon). A \u escape means the same in a
+ * comment, a string, a template, a regular expression or an identifier.
+ */
+export function asciiOnly(source: string): string {
+  return source.replace(/[^\x00-\x7f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Lay one payload item into a tree. The bundle is built once and copied. */

@@ -36,8 +36,9 @@ describe('launchd/io.untether.agent.plist', () => {
         'WorkingDirectory',
       ].sort(),
     );
-    // The shipped runtime directly on the bundle: no shell in between (launchd's pid is the agent's).
-    expect(job.ProgramArguments).toEqual([INSTALL_PATHS.runtime, INSTALL_PATHS.bundle, 'daemon']);
+    // The shipped runtime directly on the bundle: no shell in between (launchd's pid is the agent's). V8's lite
+    // mode keeps the idle daemon small (docs/decisions/2026-12-03-daemon-lite-mode.md).
+    expect(job.ProgramArguments).toEqual([INSTALL_PATHS.runtime, '--lite-mode', INSTALL_PATHS.bundle, 'daemon']);
     expect(job.RunAtLoad).toBe(true);
     // Restart after a crash or a failing exit; a deliberate exit 0 stays down (docs/decisions/2026-11-24-packaging.md).
     expect(job.KeepAlive).toEqual({ SuccessfulExit: false });

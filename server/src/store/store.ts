@@ -276,6 +276,10 @@ export interface Store {
   notifyCommands(deviceIds: readonly string[]): Promise<void>;
   onCommandNotice(handler: (deviceIds: string[]) => void): Promise<() => Promise<void>>;
 
+  /** Tell every instance (this one included) that dashboard data changed; the payload is the live feed's. */
+  notifyChanges(payload: string): Promise<void>;
+  onChangeNotice(handler: (payload: string) => void): Promise<() => Promise<void>>;
+
   countAdmins(): Promise<number>;
   createAdmin(username: string, passwordHash: string, now: Date): Promise<void>;
   findAdminPasswordHash(username: string): Promise<string | null>;

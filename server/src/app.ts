@@ -49,7 +49,11 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
     logger: liveLogger,
     limits: { maxStreams: config.maxLiveStreams, heartbeatMs: config.liveHeartbeatMs, maxBufferedBytes: config.maxLiveBufferedBytes, retryMs: config.liveRetryMs },
   });
-  changes.subscribe((topics) => live.publish(topics));
+  changes.subscribe((topics) => {
+    // Before the browsers hear it: the aggregates they refetch must not come from a cache filled before the change.
+    if (topics.includes('devices') || topics.includes('progress')) store.fleetChanged();
+    live.publish(topics);
+  });
   const gateway = new Gateway({ store, clock, logger: componentLogger(options.logger, 'gateway'), config, changes });
   const dispatcher = new CommandDispatcher({ store, gateway, clock, logger: componentLogger(options.logger, 'commands'), sweepMs: config.commandSweepMs, changes });
   const trustedProxies = parseTrustedProxies(config.trustedProxies);

@@ -134,6 +134,23 @@ describe('live dashboard stream (GET /api/stream)', () => {
     stream.close();
   });
 
+  it('serves fleet counts that include the change a notice announced, though they are cached', async () => {
+    const { token } = await readToken();
+    const stream = await TestEventStream.open(streamUrl(), bearer(token));
+    const { agent } = await connectAgent();
+    await stream.waitForTopic('devices');
+    const failedBefore = (await server.api('GET', '/api/v1/overview')).body.failed as number;
+    // Read again: the cache holds this value now.
+    expect((await server.api('GET', '/api/v1/overview')).body.failed).toBe(failedBefore);
+    const before = stream.changes().length;
+    const at = new Date().toISOString();
+    agent.send({ type: 'stageState', at, state: { stage: 'demobilize', waitingFor: null, lastResult: { demobilize: { outcome: 'failed', at, code: 'E_TOOL_TIMEOUT' } } } });
+    await stream.waitUntil(() => stream.changes().slice(before).some((topics) => topics.includes('devices')), 'the stage change');
+    expect((await server.api('GET', '/api/v1/overview')).body.failed).toBe(failedBefore + 1);
+    agent.close();
+    stream.close();
+  });
+
   it('gathers changes of one window into one NOTIFY', async () => {
     const notices: string[] = [];
     const unlisten = await store.onChangeNotice((payload) => notices.push(payload));

@@ -43,6 +43,7 @@ export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions
     ...eventQueries(driver),
     ...commandQueries(driver),
     ...changeQueries(driver),
+    fleetChanged: () => cache.invalidate(),
     close: async () => {
       cache.close();
       await driver.close();

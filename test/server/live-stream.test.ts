@@ -242,5 +242,13 @@ describe('live dashboard stream (GET /api/stream)', () => {
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body)).toMatchObject({ error: 'E_SHUTTING_DOWN' });
     await stopping.close();
+
+    // The whole server stopping (app.close) does the same before it cuts the sockets.
+    const stopped = await startTestServer(store);
+    const last = await TestEventStream.open(streamUrl(stopped), bearer(stopped.apiToken));
+    await last.waitUntil(() => last.retryMs !== undefined, 'the stream to start');
+    await stopped.close();
+    await last.ended;
+    expect(last.events.at(-1)).toEqual({ event: 'ended', data: JSON.stringify({ reason: 'shutdown' }) });
   });
 });

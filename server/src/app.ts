@@ -14,6 +14,8 @@ import { CommandDispatcher } from './commands/dispatcher.js';
 import type { ServerConfig } from './config.js';
 import { isDashboardPath, serveDashboard } from './dashboard/static.js';
 import { Gateway } from './gateway/gateway.js';
+import { ChangeFeed } from './live/change-feed.js';
+import { LiveStreamHub } from './live/stream-hub.js';
 import { componentLogger } from './log.js';
 import type { Store } from './store/store.js';
 
@@ -30,6 +32,9 @@ export interface UntetherServer {
   server: http.Server | https.Server;
   gateway: Gateway;
   dispatcher: CommandDispatcher;
+  /** What changed, coalesced, from this instance and the others (the dashboard's live streams hear it). */
+  changes: ChangeFeed;
+  live: LiveStreamHub;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,12 +43,23 @@ export interface UntetherServer {
 export function buildServer(options: BuildServerOptions): UntetherServer {
   const { store, clock, config } = options;
   const logger = componentLogger(options.logger, 'http');
-  const gateway = new Gateway({ store, clock, logger: componentLogger(options.logger, 'gateway'), config });
-  const dispatcher = new CommandDispatcher({ store, gateway, clock, logger: componentLogger(options.logger, 'commands'), sweepMs: config.commandSweepMs });
+  const liveLogger = componentLogger(options.logger, 'live');
+  const changes = new ChangeFeed({ store, instanceId: config.instanceId, logger: liveLogger, coalesceMs: config.liveCoalesceMs });
+  const live = new LiveStreamHub({
+    logger: liveLogger,
+    limits: { maxStreams: config.maxLiveStreams, heartbeatMs: config.liveHeartbeatMs, maxBufferedBytes: config.maxLiveBufferedBytes, retryMs: config.liveRetryMs },
+  });
+  changes.subscribe((topics) => {
+    // Before the browsers hear it: the aggregates they refetch must not come from a cache filled before the change.
+    if (topics.includes('devices') || topics.includes('progress')) store.fleetChanged();
+    live.publish(topics);
+  });
+  const gateway = new Gateway({ store, clock, logger: componentLogger(options.logger, 'gateway'), config, changes });
+  const dispatcher = new CommandDispatcher({ store, gateway, clock, logger: componentLogger(options.logger, 'commands'), sweepMs: config.commandSweepMs, changes });
   const trustedProxies = parseTrustedProxies(config.trustedProxies);
   const addressOf = (request: http.IncomingMessage): string => clientAddress(request, trustedProxies);
   const auth = new AdminAuth({ store, clock, sessionTtlMs: config.sessionTtlMs, secureCookies: config.tls !== undefined, clientAddress: addressOf });
-  const routes = buildRoutes({ store, clock, logger: componentLogger(options.logger, 'api'), config, auth, clientAddress: addressOf });
+  const routes = buildRoutes({ store, clock, logger: componentLogger(options.logger, 'api'), config, auth, clientAddress: addressOf, changes, live });
 
   const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     void handleRequest(request, response).catch((error: unknown) => {
@@ -83,6 +99,8 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
     server,
     gateway,
     dispatcher,
+    changes,
+    live,
     async start() {
       await store.releaseInstance(config.instanceId, clock.now());
       if (config.initialAdmin !== undefined && (await store.countAdmins()) === 0) {
@@ -92,10 +110,14 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
       gateway.start();
       await gateway.watchDeviceAccess();
       await dispatcher.start();
+      await changes.start();
     },
     async close() {
+      // Streams first: browsers hear a clean end (and reconnect elsewhere) before their sockets are cut.
+      live.close();
       await dispatcher.close();
       await gateway.close();
+      await changes.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -37,6 +37,16 @@ export interface ServerConfig {
    * throttling. Empty: the socket peer is the client, and the header is ignored.
    */
   trustedProxies: readonly string[];
+  /** Dashboard change notices are gathered this long: at most one NOTIFY per window per instance. */
+  liveCoalesceMs: number;
+  /** Live dashboard streams (Server-Sent Events) one instance holds; past it, 503 with Retry-After. */
+  maxLiveStreams: number;
+  /** A comment on every live stream this often (keeps proxies from closing it); the credential is re-checked then. */
+  liveHeartbeatMs: number;
+  /** A live stream whose unsent output passes this many bytes is dropped (the client stopped reading). */
+  maxLiveBufferedBytes: number;
+  /** The reconnect delay live streams suggest to browsers (`retry:`). */
+  liveRetryMs: number;
   /** TLS certificate and key (PEM). When set the server speaks HTTPS/WSS and cookies are Secure. */
   tls?: { cert: string; key: string };
   /** Admin created at startup when there is none. */
@@ -62,6 +72,11 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   defaultCommandValidityMs: 24 * 3600_000,
   maxGroupCommandDevices: 100_000,
   trustedProxies: [],
+  liveCoalesceMs: 250,
+  maxLiveStreams: 1000,
+  liveHeartbeatMs: 25_000,
+  maxLiveBufferedBytes: 64 * 1024,
+  liveRetryMs: 5000,
 };
 
 /** Online = connected and seen within two heartbeats and a half: one lost heartbeat does not flap the status. */

@@ -49,7 +49,6 @@ interface DeviceDetail {
 }
 
 const PAGE_SIZE = 50;
-const REFRESH_MS = 5000;
 
 const state = { offset: 0, total: 0, filter: new URLSearchParams(), detailId: undefined as string | undefined, commandTarget: undefined as CommandTarget | undefined };
 
@@ -456,6 +455,147 @@ function filterObject(): Record<string, unknown> {
   return filter;
 }
 
+// --- live updates (server push) ----------------------------------------------------------------------------------
+// The server says which topics changed (GET /api/stream, Server-Sent Events); the views of those topics refetch,
+// gathered over a short debounce. While the stream is down the whole page is polled slowly instead.
+
+/** Topics the server announces (server/src/live/topics.ts). */
+type LiveTopic = 'devices' | 'events' | 'commands' | 'progress' | 'locks';
+
+/** Polling while the stream is down; a test may lengthen it (set before the script runs) to prove the push. */
+const FALLBACK_POLL_MS = (globalThis as { UNTETHER_FALLBACK_POLL_MS?: number }).UNTETHER_FALLBACK_POLL_MS ?? 30_000;
+/** Changes arriving within this window refresh each affected view once. */
+const LIVE_DEBOUNCE_MS = 300;
+/** When the browser gave up on the stream (an HTTP error such as 503), open it again after this long. */
+const LIVE_REOPEN_MS = 15_000;
+
+const topicViews = new Map<LiveTopic, Set<() => Promise<void>>>();
+const live = {
+  source: undefined as EventSource | undefined,
+  due: new Set<() => Promise<void>>(),
+  debounce: undefined as number | undefined,
+  running: false,
+  fallback: undefined as number | undefined,
+  reopen: undefined as number | undefined,
+};
+
+/** Refresh `view` whenever `topic` changes (one line per view; a view may listen to several topics). */
+function onTopic(topic: LiveTopic, view: () => Promise<void>): void {
+  const views = topicViews.get(topic) ?? new Set();
+  views.add(view);
+  topicViews.set(topic, views);
+}
+
+function wireTopics(): void {
+  onTopic('devices', renderOverview);
+  onTopic('devices', renderDevices);
+  onTopic('devices', renderDetail);
+  onTopic('progress', renderProgress);
+  onTopic('events', renderDetail);
+  onTopic('commands', renderDetail);
+}
+
+function setLiveStatus(status: 'connecting' | 'live' | 'reconnecting'): void {
+  const indicator = byId('live-status');
+  indicator.dataset.state = status;
+  indicator.textContent = status;
+}
+
+function startLive(): void {
+  stopLive();
+  setLiveStatus('connecting');
+  const source = new EventSource('/api/stream');
+  live.source = source;
+  source.addEventListener('open', () => {
+    setLiveStatus('live');
+    stopFallbackPoll();
+    // Whatever changed while the stream was down (or before it opened) was not announced: catch up once.
+    void refresh();
+  });
+  source.addEventListener('change', (event) => {
+    const topics = parseTopics((event as MessageEvent<string>).data);
+    for (const topic of topics) for (const view of topicViews.get(topic) ?? []) live.due.add(view);
+    if (live.due.size > 0) live.debounce ??= window.setTimeout(() => void runDueViews(), LIVE_DEBOUNCE_MS);
+  });
+  source.addEventListener('ended', (event) => {
+    // The server ended the stream: after a logout or expiry the refresh finds out and shows the login.
+    if (parseReason((event as MessageEvent<string>).data) === 'unauthenticated') void refresh();
+  });
+  source.addEventListener('error', () => {
+    if (live.source !== source) return;
+    setLiveStatus('reconnecting');
+    startFallbackPoll();
+    // EventSource retries by itself after a dropped connection, but gives up after an HTTP error answer.
+    if (source.readyState === EventSource.CLOSED) {
+      source.close();
+      live.reopen ??= window.setTimeout(() => {
+        live.reopen = undefined;
+        if (!byId('app-view').hidden) startLive();
+      }, LIVE_REOPEN_MS);
+    }
+  });
+}
+
+function stopLive(): void {
+  live.source?.close();
+  live.source = undefined;
+  window.clearTimeout(live.reopen);
+  live.reopen = undefined;
+  window.clearTimeout(live.debounce);
+  live.debounce = undefined;
+  live.due.clear();
+  stopFallbackPoll();
+}
+
+function startFallbackPoll(): void {
+  live.fallback ??= window.setInterval(() => {
+    if (!byId('app-view').hidden) void refresh();
+  }, FALLBACK_POLL_MS);
+}
+
+function stopFallbackPoll(): void {
+  window.clearInterval(live.fallback);
+  live.fallback = undefined;
+}
+
+/** Refresh the views whose topics changed; changes arriving meanwhile wait for the next round. */
+async function runDueViews(): Promise<void> {
+  live.debounce = undefined;
+  if (live.running) {
+    live.debounce = window.setTimeout(() => void runDueViews(), LIVE_DEBOUNCE_MS);
+    return;
+  }
+  const views = [...live.due];
+  live.due.clear();
+  live.running = true;
+  try {
+    await Promise.all(views.map((view) => view()));
+  } catch (error) {
+    if (error instanceof Unauthorized) showLogin();
+    else console.error(error);
+  } finally {
+    live.running = false;
+  }
+}
+
+function parseTopics(data: string): LiveTopic[] {
+  try {
+    const parsed = JSON.parse(data) as { topics?: unknown };
+    return Array.isArray(parsed.topics) ? parsed.topics.filter((topic): topic is LiveTopic => typeof topic === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function parseReason(data: string): string | undefined {
+  try {
+    const parsed = JSON.parse(data) as { reason?: unknown };
+    return typeof parsed.reason === 'string' ? parsed.reason : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // --- wiring ------------------------------------------------------------------------------------------------------
 
 async function refresh(): Promise<void> {
@@ -469,6 +609,7 @@ async function refresh(): Promise<void> {
 }
 
 function showLogin(): void {
+  stopLive();
   byId('login-view').hidden = false;
   byId('app-view').hidden = true;
   byId('whoami').hidden = true;
@@ -481,6 +622,7 @@ async function showApp(): Promise<void> {
   byId('app-view').hidden = false;
   byId('whoami').hidden = false;
   await refresh();
+  startLive();
 }
 
 function guard(work: () => Promise<void>, errorTarget?: string): () => void {
@@ -546,9 +688,7 @@ function wire(): void {
   byId('command-cancel').addEventListener('click', () => byId<HTMLDialogElement>('command-dialog').close());
   byId('command-review').addEventListener('click', guard(reviewCommand, 'command-error'));
   byId('command-send').addEventListener('click', guard(sendCommand, 'command-error'));
-  setInterval(() => {
-    if (!byId('app-view').hidden) void refresh();
-  }, REFRESH_MS);
+  wireTopics();
   showApp().catch((error: unknown) => {
     if (error instanceof Unauthorized) showLogin();
     else console.error(error);

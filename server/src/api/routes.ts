@@ -5,6 +5,9 @@ import type { Logger } from 'winston';
 import { generateToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
+import type { ChangeSink } from '../live/change-feed.js';
+import { LIVE_STREAM_PATH, liveStreamHandler } from '../live/stream-route.js';
+import type { LiveStreamHub } from '../live/stream-hub.js';
 import type { DeviceFilter, Store } from '../store/store.js';
 import type { RouteAccess, Principal } from './access.js';
 import type { AdminAuth } from './admin-auth.js';
@@ -49,6 +52,10 @@ export interface ApiDependencies {
   auth: AdminAuth;
   /** The client's address (X-Forwarded-For only from trusted proxies). */
   clientAddress: (request: IncomingMessage) => string;
+  /** Where changes the dashboard shows are announced (devices, commands). */
+  changes: ChangeSink;
+  /** The dashboard's live streams. */
+  live: LiveStreamHub;
 }
 
 /** A path segment that is a UUID in canonical form; anything else answers 404 before the store casts it (500). */
@@ -60,8 +67,9 @@ function toFilter(query: z.infer<typeof DeviceListQuery>): DeviceFilter {
 
 /** Build the route table. */
 export function buildRoutes(deps: ApiDependencies): Route[] {
-  const { store, clock, logger, config, auth, clientAddress } = deps;
+  const { store, clock, logger, config, auth, clientAddress, changes, live } = deps;
   const enroll = enrollHandler({ store, clock, logger, clientAddress });
+  const liveStream = liveStreamHandler({ hub: live, auth, store, clock });
 
   async function resolveTarget(target: z.infer<typeof CommandPreviewBody>['target']): Promise<string[]> {
     if ('deviceId' in target) {
@@ -79,9 +87,29 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       access: 'public',
       handle: async ({ response }) => sendJson(response, 200, { ok: true, store: store.kind }),
     },
-    { method: 'POST', pattern: /^\/api\/v1\/enroll$/, access: 'public', handle: async ({ request, response }) => enroll(request, response) },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/enroll$/,
+      access: 'public',
+      handle: async ({ request, response }) => {
+        await enroll(request, response);
+        // New device, rotated token or a re-enrollment waiting for approval: the device list shows each.
+        changes.changed('devices', 'progress');
+      },
+    },
     { method: 'POST', pattern: /^\/api\/v1\/login$/, access: 'public', handle: async ({ request, response }) => auth.login(request, response) },
-    { method: 'POST', pattern: /^\/api\/v1\/logout$/, access: 'public', handle: async ({ request, response }) => auth.logout(request, response) },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/logout$/,
+      access: 'public',
+      handle: async ({ request, response }) => {
+        await auth.logout(request, response);
+        // The session is gone: its live streams on this instance end now (elsewhere at their next heartbeat).
+        void live.recheckAll();
+      },
+    },
+    // Server-Sent Events for the dashboard: `event: change` with the topics to refetch.
+    { method: 'GET', pattern: new RegExp(`^${LIVE_STREAM_PATH}$`), access: 'read', handle: liveStream },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/me$/,
@@ -143,6 +171,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const deviceId = params.id ?? '';
         if (!(await store.revokeDevice(deviceId, clock.now()))) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
         await store.notifyDeviceAccess([deviceId]);
+        changes.changed('devices');
         logger.warn('device_revoked', { deviceId, admin: admin?.name });
         sendJson(response, 200, { revoked: true });
       },
@@ -155,6 +184,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const deviceId = params.id ?? '';
         if (!(await store.deleteDevice(deviceId))) throw new HttpError(404, 'E_NOT_FOUND', 'no such device');
         await store.notifyDeviceAccess([deviceId]);
+        changes.changed('devices', 'progress', 'events', 'commands');
         logger.warn('device_deleted', { deviceId, admin: admin?.name });
         sendJson(response, 200, { deleted: true });
       },
@@ -171,6 +201,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         }
         // The old token stopped working: close its socket on every instance.
         await store.notifyDeviceAccess([deviceId]);
+        changes.changed('devices');
         logger.warn('reenrollment_approved', { deviceId, requestId, admin: admin?.name });
         sendJson(response, 200, { approved: true });
       },
@@ -183,6 +214,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const deviceId = params.id ?? '';
         const requestId = params.requestId ?? '';
         if (!(await store.rejectReenrollment(deviceId, requestId))) throw new HttpError(404, 'E_NOT_FOUND', 'no such re-enrollment for this device');
+        changes.changed('devices');
         logger.info('reenrollment_rejected', { deviceId, requestId, admin: admin?.name });
         sendJson(response, 200, { rejected: true });
       },
@@ -240,6 +272,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         }));
         await store.createCommands(commands);
         await store.notifyCommands(deviceIds);
+        changes.changed('commands');
         logger.info('commands_created', { batchId, type: body.action.type, count: commands.length, admin: admin?.name });
         sendJson(response, 201, { batchId, count: commands.length, commandIds: commands.length <= 100 ? commands.map((c) => c.id) : undefined });
       },
@@ -301,6 +334,8 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       access: 'admin',
       handle: async ({ response, params }) => {
         if (!(await store.revokeApiToken(params.id ?? '', clock.now()))) throw new HttpError(404, 'E_NOT_FOUND', 'no such active token');
+        // Streams opened with that token end now on this instance (elsewhere at their next heartbeat).
+        void live.recheckAll();
         sendJson(response, 200, { revoked: true });
       },
     },

@@ -5,6 +5,7 @@ import type { Logger } from 'winston';
 import { Command } from '../../../protocol/src/index.js';
 import type { Clock } from '../clock.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { ChangeSink } from '../live/change-feed.js';
 import type { Store, StoredCommand } from '../store/store.js';
 
 /** Most devices the sweep looks at per round. */
@@ -17,11 +18,13 @@ export class CommandDispatcher {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #sweepMs: number;
+  readonly #changes: ChangeSink;
   #sweepTimer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
-  constructor(options: { store: Store; gateway: Gateway; clock: Clock; logger: Logger; sweepMs: number }) {
+  constructor(options: { store: Store; gateway: Gateway; clock: Clock; logger: Logger; sweepMs: number; changes: ChangeSink }) {
     this.#store = options.store;
+    this.#changes = options.changes;
     this.#gateway = options.gateway;
     this.#clock = options.clock;
     this.#logger = options.logger;
@@ -59,7 +62,10 @@ export class CommandDispatcher {
         }
       }
       await this.#store.markCommandsSent(sent, this.#gateway.instanceId, this.#clock.now());
-      if (sent.length > 0) this.#logger.info('commands_sent', { count: sent.length });
+      if (sent.length > 0) {
+        this.#changes.changed('commands');
+        this.#logger.info('commands_sent', { count: sent.length });
+      }
     } catch (error) {
       this.#logger.warn('command_delivery_failed', { error: (error as Error).message });
     }
@@ -70,7 +76,10 @@ export class CommandDispatcher {
     try {
       const now = this.#clock.now();
       const expired = await this.#store.expireCommands(now);
-      if (expired > 0) this.#logger.info('commands_expired', { count: expired });
+      if (expired > 0) {
+        this.#changes.changed('commands');
+        this.#logger.info('commands_expired', { count: expired });
+      }
       await this.deliver(await this.#store.devicesWithPendingCommands(now, SWEEP_LIMIT), false);
     } catch (error) {
       this.#logger.warn('command_sweep_failed', { error: (error as Error).message });

@@ -15,6 +15,7 @@ import {
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
+import type { ChangeSink } from '../live/change-feed.js';
 import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';
@@ -43,6 +44,7 @@ export class Gateway {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #config: ServerConfig;
+  readonly #changes: ChangeSink;
   readonly #ready = new Map<string, DeviceConnection>();
   readonly #all = new Set<DeviceConnection>();
   #touched = new Set<string>();
@@ -60,8 +62,9 @@ export class Gateway {
   #unlistenAccess: (() => Promise<void>) | undefined;
   #stopping = false;
 
-  constructor(options: { store: Store; clock: Clock; logger: Logger; config: ServerConfig }) {
+  constructor(options: { store: Store; clock: Clock; logger: Logger; config: ServerConfig; changes: ChangeSink }) {
     this.#store = options.store;
+    this.#changes = options.changes;
     this.#clock = options.clock;
     this.#logger = options.logger;
     this.#config = options.config;
@@ -74,6 +77,7 @@ export class Gateway {
       batchSize: this.#config.ingestBatchSize,
       // PGlite runs in this thread one query at a time: parallel batches would only be smaller ones.
       concurrency: this.#store.kind === 'pglite' ? 1 : this.#config.ingestConcurrency,
+      changes: options.changes,
       onSettled: (connection, count) => {
         connection.inFlightEvents -= count;
         if (connection.inFlightEvents < this.#config.maxInFlightEventsPerConnection / 2) connection.resumeReading();
@@ -245,7 +249,10 @@ export class Gateway {
       if (this.#ready.get(connection.deviceId) === connection) {
         this.#ready.delete(connection.deviceId);
         this.#logger.info('device_disconnected', { deviceId: connection.deviceId, closeCode: code });
-        chain = chain.then(() => this.#store.recordDisconnect(connection.deviceId, this.#config.instanceId, this.#clock.now())).catch(() => undefined);
+        chain = chain
+          .then(() => this.#store.recordDisconnect(connection.deviceId, this.#config.instanceId, this.#clock.now()))
+          .then(() => this.#changes.changed('devices'))
+          .catch(() => undefined);
       }
     });
   }
@@ -277,16 +284,19 @@ export class Gateway {
         return this.#hello(connection, message);
       case 'inventory':
         await this.#store.saveInventory(connection.deviceId, message.inventory, new Date(message.collectedAt), this.#clock.now());
+        this.#changes.changed('devices', 'progress');
         return;
       case 'stageState':
         await this.#store.saveStageState(connection.deviceId, message.state, new Date(message.at));
+        this.#changes.changed('devices', 'progress');
         return;
       case 'heartbeat':
         this.#touched.add(connection.deviceId);
         return;
       case 'commandResult': {
         const recorded = await this.#store.recordCommandResult(connection.deviceId, message.result, this.#clock.now());
-        if (!recorded) this.#logger.info('command_result_ignored', { deviceId: connection.deviceId, commandId: message.result.commandId });
+        if (recorded) this.#changes.changed('commands');
+        else this.#logger.info('command_result_ignored', { deviceId: connection.deviceId, commandId: message.result.commandId });
         connection.send({ type: 'ack', ids: [message.result.commandId] });
         return;
       }
@@ -328,6 +338,7 @@ export class Gateway {
       instanceId: this.#config.instanceId,
       now: this.#clock.now(),
     });
+    this.#changes.changed('devices');
     connection.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
@@ -374,6 +385,7 @@ export class Gateway {
     await this.ingest.flush();
     await this.#flushTouches();
     await this.#store.releaseInstance(this.#config.instanceId, this.#clock.now());
+    this.#changes.changed('devices');
     for (const connection of this.#all) connection.socket.terminate();
     this.#wss.close();
   }

@@ -8,6 +8,7 @@ import type { Logger } from 'winston';
 import type { AgentEvent } from '../../../protocol/src/index.js';
 import { MAX_ACK_IDS } from '../../../protocol/src/index.js';
 import type { Clock } from '../clock.js';
+import type { ChangeSink } from '../live/change-feed.js';
 import type { Store } from '../store/store.js';
 import type { DeviceConnection } from './connection.js';
 import { isValueRefusal, sqlState } from './store-refusal.js';
@@ -39,6 +40,7 @@ export class EventIngest {
   readonly #batchSize: number;
   readonly #concurrency: number;
   readonly #onSettled: (connection: DeviceConnection, count: number) => void;
+  readonly #changes: ChangeSink;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #running = new Set<Promise<void>>();
@@ -53,7 +55,10 @@ export class EventIngest {
     concurrency: number;
     /** Called when `count` events of a connection left the in-flight state (stored or failed). */
     onSettled: (connection: DeviceConnection, count: number) => void;
+    /** Told when new events were stored (coalesced there, so once per batch is fine). */
+    changes: ChangeSink;
   }) {
+    this.#changes = options.changes;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#logger = options.logger;
@@ -162,6 +167,7 @@ export class EventIngest {
       this.#clock.now(),
     );
     this.stats.inserted += inserted;
+    if (inserted > 0) this.#changes.changed('events');
     const ids = new Map<DeviceConnection, string[]>();
     for (const { connection, event } of items) {
       const connectionIds = ids.get(connection);

@@ -2,6 +2,7 @@
 // statement of the server lives in those parts, so both backends get exactly the same text.
 import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
+import { changeQueries } from './sql/changes.js';
 import { commandQueries } from './sql/commands.js';
 import { credentialQueries } from './sql/credentials.js';
 import { deviceQueries, fleetCache } from './sql/devices.js';
@@ -41,6 +42,8 @@ export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions
     ...deviceQueries(driver, onlineSince, cache),
     ...eventQueries(driver),
     ...commandQueries(driver),
+    ...changeQueries(driver),
+    fleetChanged: () => cache.invalidate(),
     close: async () => {
       cache.close();
       await driver.close();

@@ -276,6 +276,15 @@ export interface Store {
   notifyCommands(deviceIds: readonly string[]): Promise<void>;
   onCommandNotice(handler: (deviceIds: string[]) => void): Promise<() => Promise<void>>;
 
+  /** Tell every instance (this one included) that dashboard data changed; the payload is the live feed's. */
+  notifyChanges(payload: string): Promise<void>;
+  onChangeNotice(handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Devices changed somewhere in the fleet (a live notice from any instance): the next read of the fleet aggregates
+   * recomputes them, so a dashboard refetching because of that notice does not get a value from before it.
+   */
+  fleetChanged(): void;
+
   countAdmins(): Promise<number>;
   createAdmin(username: string, passwordHash: string, now: Date): Promise<void>;
   findAdminPasswordHash(username: string): Promise<string | null>;

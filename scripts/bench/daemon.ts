@@ -4,7 +4,7 @@
 // scripts/pkg/build-payload.ts, started with the runtime options the launchd job gives it (launchd/io.untether.agent.plist).
 // Run: npm run build && node dist/scripts/bench/daemon.js [idleSeconds]
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,11 @@ function runtimeOptionsOfLaunchdJob(): string[] {
 
 async function main(): Promise<void> {
   const idleSeconds = Number(process.argv[2] ?? 60);
-  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-bench-')), 'mac');
+  const parent = mkdtempSync(path.join(os.tmpdir(), 'untether-bench-'));
+  // The notice runs as the logged-in user (sudo -u): like /tmp on a Mac, the folder above the system root must let
+  // other users through, or the user's process cannot reach the simulated tools.
+  chmodSync(parent, 0o755);
+  const dir = path.join(parent, 'mac');
   const mac = createSimulatedMac({ dir, scenario: 'ad-bound' });
   const cli = path.join(path.dirname(dir), 'untether.mjs');
   await bundleAgent(repoRoot, cli, 'bench');
@@ -107,7 +111,8 @@ async function main(): Promise<void> {
     daemon.kill('SIGTERM');
     bare.kill('SIGTERM');
     await Promise.allSettled([daemon, bare]);
-    rmSync(path.dirname(dir), { recursive: true, force: true });
+    if (process.env.BENCH_KEEP === undefined) rmSync(path.dirname(dir), { recursive: true, force: true });
+    else process.stdout.write(`kept ${dir}\n`);
   }
 }
 

@@ -2,11 +2,13 @@
 // statement of the server lives in those parts, so both backends get exactly the same text.
 import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
+import { auditQueries } from './sql/audit.js';
 import { commandQueries } from './sql/commands.js';
 import { credentialQueries } from './sql/credentials.js';
 import { deviceQueries, fleetCache } from './sql/devices.js';
 import { enrollmentQueries } from './sql/enrollment.js';
 import { eventQueries } from './sql/events.js';
+import { lockQueries } from './sql/locks.js';
 import type { Store } from './store.js';
 
 export { deriveDeviceState } from './sql/devices.js';
@@ -41,6 +43,8 @@ export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions
     ...deviceQueries(driver, onlineSince, cache),
     ...eventQueries(driver),
     ...commandQueries(driver),
+    ...lockQueries(driver, onlineSince),
+    ...auditQueries(driver),
     close: async () => {
       cache.close();
       await driver.close();

@@ -14,6 +14,7 @@ import { CommandDispatcher } from './commands/dispatcher.js';
 import type { ServerConfig } from './config.js';
 import { isDashboardPath, serveDashboard } from './dashboard/static.js';
 import { Gateway } from './gateway/gateway.js';
+import { LockFollowUp } from './locks/follow-up.js';
 import { componentLogger } from './log.js';
 import type { Store } from './store/store.js';
 
@@ -30,6 +31,7 @@ export interface UntetherServer {
   server: http.Server | https.Server;
   gateway: Gateway;
   dispatcher: CommandDispatcher;
+  lockFollowUp: LockFollowUp;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,6 +42,16 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
   const logger = componentLogger(options.logger, 'http');
   const gateway = new Gateway({ store, clock, logger: componentLogger(options.logger, 'gateway'), config });
   const dispatcher = new CommandDispatcher({ store, gateway, clock, logger: componentLogger(options.logger, 'commands'), sweepMs: config.commandSweepMs });
+  const lockFollowUp = new LockFollowUp({
+    store,
+    clock,
+    logger: componentLogger(options.logger, 'locks'),
+    retryAfterRefusalMs: config.lockRetryAfterRefusalMs,
+    followUpMs: config.lockFollowUpMs,
+    cacheMaxAgeMs: config.lockCacheMaxAgeMs,
+    defaultCommandValidityMs: config.defaultCommandValidityMs,
+  });
+  gateway.setInventoryListener((device, inventory, collectedAt) => lockFollowUp.onInventory(device, inventory, collectedAt));
   const trustedProxies = parseTrustedProxies(config.trustedProxies);
   const addressOf = (request: http.IncomingMessage): string => clientAddress(request, trustedProxies);
   const auth = new AdminAuth({ store, clock, sessionTtlMs: config.sessionTtlMs, secureCookies: config.tls !== undefined, clientAddress: addressOf });
@@ -83,6 +95,7 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
     server,
     gateway,
     dispatcher,
+    lockFollowUp,
     async start() {
       await store.releaseInstance(config.instanceId, clock.now());
       if (config.initialAdmin !== undefined && (await store.countAdmins()) === 0) {
@@ -92,8 +105,10 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
       gateway.start();
       await gateway.watchDeviceAccess();
       await dispatcher.start();
+      await lockFollowUp.start();
     },
     async close() {
+      await lockFollowUp.close();
       await dispatcher.close();
       await gateway.close();
       await new Promise<void>((resolve) => {

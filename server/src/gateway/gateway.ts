@@ -15,6 +15,7 @@ import {
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
+import type { Inventory } from '../../../protocol/src/index.js';
 import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';
@@ -34,6 +35,9 @@ export interface GatewayEvents {
   /** A device finished hello on this instance. */
   onDeviceReady(deviceId: string): void;
 }
+
+/** Hears each inventory once it is stored (the lock follow-up); runs in the device's message order. */
+export type InventoryListener = (device: { deviceId: string; agentVersion: string; capabilities: readonly string[] }, inventory: Inventory, collectedAt: Date) => Promise<void>;
 
 /** The device socket server of one instance. */
 export class Gateway {
@@ -57,6 +61,7 @@ export class Gateway {
   #pingTimer: NodeJS.Timeout | undefined;
   #touchTimer: NodeJS.Timeout | undefined;
   #listener: GatewayEvents | undefined;
+  #inventoryListener: InventoryListener | undefined;
   #unlistenAccess: (() => Promise<void>) | undefined;
   #stopping = false;
 
@@ -84,6 +89,11 @@ export class Gateway {
   /** Register who hears about ready devices (the command dispatcher). */
   setListener(listener: GatewayEvents): void {
     this.#listener = listener;
+  }
+
+  /** Register who hears about stored inventories (the lock follow-up). */
+  setInventoryListener(listener: InventoryListener): void {
+    this.#inventoryListener = listener;
   }
 
   /** Start the ping and last-seen loops. */
@@ -275,9 +285,12 @@ export class Gateway {
     switch (message.type) {
       case 'hello':
         return this.#hello(connection, message);
-      case 'inventory':
-        await this.#store.saveInventory(connection.deviceId, message.inventory, new Date(message.collectedAt), this.#clock.now());
+      case 'inventory': {
+        const collectedAt = new Date(message.collectedAt);
+        await this.#store.saveInventory(connection.deviceId, message.inventory, collectedAt, this.#clock.now());
+        await this.#inventoryListener?.(connection, message.inventory, collectedAt);
         return;
+      }
       case 'stageState':
         await this.#store.saveStageState(connection.deviceId, message.state, new Date(message.at));
         return;
@@ -317,6 +330,7 @@ export class Gateway {
     if (previous !== undefined && previous !== connection) previous.close('REPLACED', 'a newer connection arrived');
     connection.helloDone = true;
     connection.capabilities = hello.capabilities;
+    connection.agentVersion = hello.agentVersion;
     // Idle sockets are the common case: drop the timer (and what it holds) as soon as it has done its job.
     clearTimeout(connection.helloTimer);
     connection.helloTimer = undefined;

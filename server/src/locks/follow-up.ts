@@ -26,6 +26,8 @@ export interface LockFollowUpOptions {
 /** Counters for tests and benchmarks. */
 export interface LockFollowUpStats {
   cacheLoads: number;
+  /** "Locks changed" notices received. */
+  notices: number;
   /** Inventories that needed a query (a lock named one of their accounts). */
   historyQueries: number;
   commandsCreated: number;
@@ -33,7 +35,7 @@ export interface LockFollowUpStats {
 
 /** Matches inventories against locks and creates the commands they call for. */
 export class LockFollowUp {
-  readonly stats: LockFollowUpStats = { cacheLoads: 0, historyQueries: 0, commandsCreated: 0 };
+  readonly stats: LockFollowUpStats = { cacheLoads: 0, notices: 0, historyQueries: 0, commandsCreated: 0 };
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -54,7 +56,10 @@ export class LockFollowUp {
 
   /** Listen for "locks changed" notices from every instance. */
   async start(): Promise<void> {
-    this.#unlisten = await this.#store.onLockNotice(() => this.invalidate());
+    this.#unlisten = await this.#store.onLockNotice(() => {
+      this.stats.notices += 1;
+      this.invalidate();
+    });
   }
 
   /** Forget the cache; the next inventory reloads it. */

@@ -1,6 +1,7 @@
 // The dashboard's browser code. Every value from the server (hostnames and user names come from Macs, so they
 // are untrusted) is written with textContent, never as HTML.
 import { SERIES, chartGeometry, type ProgressPoint } from './chart.js';
+import { createLocksPanel } from './locks-panel.js';
 
 interface DeviceSummary {
   id: string;
@@ -456,11 +457,20 @@ function filterObject(): Record<string, unknown> {
   return filter;
 }
 
+// --- account locks -----------------------------------------------------------------------------------------------
+
+const locksPanel = createLocksPanel({ api, byId, element, pill, formatTime, guard: (work, errorTarget) => guard(work, errorTarget) });
+
+/** Refresh the locks panel (list and the open lock's per-device progress). */
+async function refreshLocks(): Promise<void> {
+  await locksPanel.refresh();
+}
+
 // --- wiring ------------------------------------------------------------------------------------------------------
 
 async function refresh(): Promise<void> {
   try {
-    await Promise.all([renderOverview(), renderProgress(), renderDevices(), renderDetail()]);
+    await Promise.all([renderOverview(), renderProgress(), renderDevices(), renderDetail(), refreshLocks()]);
     document.body.dataset.loaded = 'true';
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
@@ -546,6 +556,7 @@ function wire(): void {
   byId('command-cancel').addEventListener('click', () => byId<HTMLDialogElement>('command-dialog').close());
   byId('command-review').addEventListener('click', guard(reviewCommand, 'command-error'));
   byId('command-send').addEventListener('click', guard(sendCommand, 'command-error'));
+  locksPanel.wire();
   setInterval(() => {
     if (!byId('app-view').hidden) void refresh();
   }, REFRESH_MS);

@@ -232,6 +232,15 @@ describe.each(testBackends())('fleet-wide locks on %s', (backend) => {
       ['lock.created', 'token:test', 'fraud investigation'],
     ]);
     for (const row of rows) expect(new Date(row.at).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    // Command batches and enrollment secrets are audited too.
+    const target = await mac(null, false);
+    const command = await server.api('POST', '/api/v1/commands', { target: { deviceId: target.device.deviceId }, action: { type: 'rescan', params: {} }, confirmCount: 1 });
+    const secret = await server.api('POST', '/api/v1/enrollment-secrets', { name: 'audited' });
+    const later = (await server.api('GET', '/api/v1/audit?limit=2')).body.entries as Array<{ subject: string; action: string; actor: string }>;
+    expect(later.map((entry) => [entry.action, entry.subject, entry.actor])).toEqual([
+      ['enrollment_secret.created', secret.body.id, 'token:test'],
+      ['commands.created', command.body.batchId, 'token:test'],
+    ]);
     const list = await server.api('GET', '/api/v1/locks');
     const listed = (list.body.locks as Array<{ id: string; releasedAt: string | null }>);
     expect(listed.findIndex((entry) => entry.releasedAt !== null)).toBeGreaterThan(listed.findLastIndex((entry) => entry.releasedAt === null));

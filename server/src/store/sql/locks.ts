@@ -57,19 +57,6 @@ function emptyCounts(): Record<LockDeviceState, number> {
   return Object.fromEntries(LOCK_DEVICE_STATES.map((state) => [state, 0])) as Record<LockDeviceState, number>;
 }
 
-/** A command row of a lock to insert. */
-interface LockCommandRow {
-  lockId: string;
-  deviceId: string;
-  type: LockCommandType;
-  account: string;
-  requestedBy: string;
-  reason: string;
-  fingerprint: string;
-  issuedAt: Date;
-  validUntil: Date;
-}
-
 /** A device a lock's command goes to, with what its fingerprint is made of. */
 interface DeviceTargetRow {
   deviceId: string;
@@ -86,8 +73,16 @@ function toDeviceTarget(row: Row): DeviceTargetRow {
   };
 }
 
+/** One command of `type` per target device, all issued together. */
+function commandsFor(
+  targets: readonly DeviceTargetRow[],
+  base: Pick<NewLockCommand, 'lockId' | 'type' | 'requestedBy' | 'reason' | 'issuedAt' | 'validUntil'>,
+): NewLockCommand[] {
+  return targets.map((target) => ({ ...base, deviceId: target.deviceId, account: target.account, deviceFingerprint: target.fingerprint }));
+}
+
 /** Insert lock commands in one statement; an open one of the same lock, device and type wins. Returns their devices. */
-async function insertLockCommands(q: Queryable, commands: readonly LockCommandRow[]): Promise<string[]> {
+async function insertLockCommands(q: Queryable, commands: readonly NewLockCommand[]): Promise<string[]> {
   if (commands.length === 0) return [];
   const records = commands.map((command) => ({
     id: randomUUID(),
@@ -100,7 +95,7 @@ async function insertLockCommands(q: Queryable, commands: readonly LockCommandRo
     valid_until: command.validUntil.toISOString(),
     created_by: command.requestedBy,
     lock_id: command.lockId,
-    device_fingerprint: command.fingerprint,
+    device_fingerprint: command.deviceFingerprint,
   }));
   const rows = await q.query<Row>(
     `insert into commands (id, device_id, batch_id, type, params, issued_at, valid_until, created_by, status, lock_id, device_fingerprint)
@@ -207,17 +202,7 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
         const targets = await matchingDevices(tx, input.target);
         const deviceIds = await insertLockCommands(
           tx,
-          targets.map((target) => ({
-            lockId: lock.id,
-            deviceId: target.deviceId,
-            type: 'lock-account',
-            account: target.account,
-            requestedBy: input.createdBy,
-            reason: input.reason,
-            fingerprint: target.fingerprint,
-            issuedAt: input.now,
-            validUntil: input.validUntil,
-          })),
+          commandsFor(targets, { lockId: lock.id, type: 'lock-account', requestedBy: input.createdBy, reason: input.reason, issuedAt: input.now, validUntil: input.validUntil }),
         );
         await insertAudit(
           tx,
@@ -256,17 +241,14 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
         );
         const unlockDeviceIds = await insertLockCommands(
           tx,
-          reached.map(toDeviceTarget).map((target) => ({
+          commandsFor(reached.map(toDeviceTarget), {
             lockId: lock.id,
-            deviceId: target.deviceId,
             type: 'unlock-account',
-            account: target.account,
             requestedBy: input.releasedBy,
             reason: input.reason,
-            fingerprint: target.fingerprint,
             issuedAt: input.now,
             validUntil: input.validUntil,
-          })),
+          }),
         );
         await insertAudit(
           tx,
@@ -366,10 +348,7 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
              and status in ('pending', 'sent') and valid_until <= $3`,
           [[...new Set(commands.map((command) => command.deviceId))], [...new Set(commands.map((command) => command.lockId))], commands[0]!.issuedAt],
         );
-        const deviceIds = await insertLockCommands(
-          tx,
-          commands.map((command) => ({ ...command, fingerprint: command.deviceFingerprint })),
-        );
+        const deviceIds = await insertLockCommands(tx, commands);
         if (deviceIds.length > 0) await tx.query('select pg_notify($1, $2)', [COMMAND_CHANNEL, commandNoticePayload([...new Set(deviceIds)])]);
         return deviceIds.length;
       });

@@ -107,14 +107,15 @@ describe.each(testBackends())('lock store on %s', (backend) => {
       { commandId: byDevice.get(refused)!, outcome: 'rejected', code: 'E_COMMAND_NOT_ALLOWED', message: 'lock-account is not allowed here', finishedAt: NOW.toISOString() },
       NOW,
     );
-    const detail = await store.getLock(outcome.lock.id, NOW);
+    const detail = await store.getLock(outcome.lock.id, NOW, 100);
     expect(detail?.lock.counts).toMatchObject({ applied: 1, refused: 1, 'pending-offline': 1 });
     expect(detail?.lock.devices).toBe(3);
     expect(detail?.devices[0]).toMatchObject({ deviceId: refused, state: 'refused', code: 'E_COMMAND_NOT_ALLOWED', phase: 'lock', account: 'carol' });
+    expect((await store.getLock(outcome.lock.id, NOW, 1))?.devices.map((row) => row.state)).toEqual(['refused']);
 
     const released = await store.releaseLock({ lockId: outcome.lock.id, releasedBy: 'admin2', reason: 'rehired', now: LATER, validUntil: new Date(LATER.getTime() + 3600_000) });
     expect(released).toMatchObject({ kind: 'released', cancelled: 1, unlockDeviceIds: [applied] });
-    const after = await store.getLock(outcome.lock.id, LATER);
+    const after = await store.getLock(outcome.lock.id, LATER, 100);
     expect(after?.lock).toMatchObject({ releasedBy: 'admin2', releaseReason: 'rehired', releasedAt: LATER.toISOString() });
     expect(after?.devices.find((row) => row.deviceId === offline)).toMatchObject({ state: 'cancelled', phase: 'lock' });
     expect(after?.devices.find((row) => row.deviceId === applied)).toMatchObject({ state: 'pending-offline', phase: 'unlock' });

@@ -81,6 +81,9 @@ function countsText(lock: LockSummary): string {
   return parts.length === 0 ? 'no Mac has this account yet' : parts.join(' · ');
 }
 
+/** Device rows the panel shows of one lock (problems first); the counts above them cover every device. */
+const DETAIL_ROWS = 500;
+
 /** Build the panel; call wire() once and refresh() on every refresh of the dashboard. */
 export function createLocksPanel(deps: LocksPanelDeps): { wire(): void; refresh(): Promise<void> } {
   const { api, byId, element, pill, formatTime, guard } = deps;
@@ -163,7 +166,7 @@ export function createLocksPanel(deps: LocksPanelDeps): { wire(): void; refresh(
       panel.hidden = true;
       return;
     }
-    const { lock, devices } = await api<{ lock: LockSummary; devices: LockDeviceRow[] }>(`/api/v1/locks/${detailId}`);
+    const { lock, devices } = await api<{ lock: LockSummary; devices: LockDeviceRow[] }>(`/api/v1/locks/${detailId}?limit=${DETAIL_ROWS}`);
     byId('lock-detail-title').textContent = `${lock.target}: ${countsText(lock)}`;
     byId('lock-detail-why').textContent =
       `Locked by ${lock.createdBy} ${formatTime(lock.createdAt)}: ${lock.reason}` +
@@ -191,6 +194,7 @@ export function createLocksPanel(deps: LocksPanelDeps): { wire(): void; refresh(
           return row;
         }),
       );
+    byId('lock-detail-more').textContent = lock.devices > devices.length ? `Showing ${devices.length} of ${lock.devices} Macs, problems first.` : '';
     panel.hidden = false;
   }
 

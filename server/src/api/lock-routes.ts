@@ -8,7 +8,7 @@ import type { LockTarget } from '../locks/rules.js';
 import type { Store } from '../store/store.js';
 import { HttpError, parseQuery, readJsonBody, sendJson } from './http.js';
 import type { Route } from './routes.js';
-import { AuditListQuery, CreateLockBody, LockListQuery, LockPreviewBody, UnlockBody } from './schemas.js';
+import { AuditListQuery, CreateLockBody, LockDetailQuery, LockListQuery, LockPreviewBody, UnlockBody } from './schemas.js';
 
 /** Same canonical UUID segment as routes.ts. */
 const UUID = '([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})';
@@ -68,8 +68,9 @@ export function buildLockRoutes(deps: { store: Store; clock: Clock; logger: Logg
       method: 'GET',
       pattern: new RegExp(`^/api/v1/locks/${UUID}$`),
       access: 'read',
-      handle: async ({ response, params }) => {
-        const found = await store.getLock(params.id ?? '', clock.now());
+      handle: async ({ response, params, url }) => {
+        const { limit } = parseQuery(url, LockDetailQuery);
+        const found = await store.getLock(params.id ?? '', clock.now(), limit);
         if (found === null) throw new HttpError(404, 'E_NOT_FOUND', 'no such lock');
         sendJson(response, 200, found);
       },

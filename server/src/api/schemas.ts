@@ -117,6 +117,9 @@ export const UnlockBody = z.strictObject({
 
 export const LockListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 
+/** Device rows of one lock: problems first, then by hostname. */
+export const LockDetailQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100_000).default(1000) });
+
 export const AuditListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** Rows older than this audit id (paging). */

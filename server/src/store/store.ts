@@ -380,8 +380,8 @@ export interface Store {
   releaseLock(input: { lockId: string; releasedBy: string; reason: string; now: Date; validUntil: Date }): Promise<ReleaseLockOutcome>;
   /** Locks, active first then newest, with per-state device counts. */
   listLocks(limit: number): Promise<LockSummary[]>;
-  /** One lock with each device's progress. */
-  getLock(lockId: string, now: Date): Promise<{ lock: LockSummary; devices: LockDeviceProgress[] } | null>;
+  /** One lock with the progress of at most `limit` devices, problems first (`lock.devices` counts them all). */
+  getLock(lockId: string, now: Date, limit: number): Promise<{ lock: LockSummary; devices: LockDeviceProgress[] } | null>;
   /** Active locks and those released after `releasedSince` (still followed up with unlocks). */
   lockRules(releasedSince: Date): Promise<LockRule[]>;
   /** Earlier commands of these locks on one device. */

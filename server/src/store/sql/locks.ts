@@ -270,7 +270,7 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
       return summaries(rows.map(toLockRecord));
     },
 
-    async getLock(lockId: string, now: Date): Promise<{ lock: LockSummary; devices: LockDeviceProgress[] } | null> {
+    async getLock(lockId: string, now: Date, limit: number): Promise<{ lock: LockSummary; devices: LockDeviceProgress[] } | null> {
       const rows = await db.query<Row>('select * from account_locks where id = $1', [lockId]);
       if (rows[0] === undefined) return null;
       const [lock] = await summaries([toLockRecord(rows[0])]);
@@ -301,7 +301,7 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
       });
       const order = (state: LockDeviceState): number => LOCK_DEVICE_STATES.indexOf(state);
       devices.sort((a, b) => order(a.state) - order(b.state) || a.hostname.localeCompare(b.hostname) || a.deviceId.localeCompare(b.deviceId));
-      return lock === undefined ? null : { lock, devices };
+      return lock === undefined ? null : { lock, devices: devices.slice(0, limit) };
     },
 
     async lockRules(releasedSince: Date): Promise<LockRule[]> {

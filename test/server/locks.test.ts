@@ -98,7 +98,8 @@ describe.each(testBackends())('fleet-wide locks on %s', (backend) => {
 
   beforeAll(async () => {
     store = await openTestStore(backend);
-    server = await startTestServer(store);
+    // A long sweep: every delivery here must come from NOTIFY or from the device connecting, not from the sweep.
+    server = await startTestServer(store, { commandSweepMs: 600_000 });
   }, 60_000);
   afterAll(async () => {
     for (const fake of macs) fake.agent?.close();

@@ -232,16 +232,8 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const now = clock.now();
         const validUntil = new Date(now.getTime() + (body.validForSeconds === undefined ? config.defaultCommandValidityMs : body.validForSeconds * 1000));
         const batchId = randomUUID();
-        const commands = deviceIds.map((deviceId) => ({
-          id: randomUUID(),
-          deviceId,
-          batchId,
-          action: body.action,
-          issuedAt: now,
-          validUntil,
-          createdBy: admin?.name ?? 'unknown',
-        }));
         const createdBy = admin?.name ?? 'unknown';
+        const commands = deviceIds.map((deviceId) => ({ id: randomUUID(), deviceId, batchId, action: body.action, issuedAt: now, validUntil, createdBy }));
         await store.createCommands(commands, {
           actor: createdBy,
           action: 'commands.created',

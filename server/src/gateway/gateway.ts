@@ -11,11 +11,11 @@ import {
   decodeAgentMessage,
   type AgentMessage,
   type DecodeResult,
+  type Inventory,
 } from '../../../protocol/src/index.js';
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { ServerConfig } from '../config.js';
-import type { Inventory } from '../../../protocol/src/index.js';
 import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';

@@ -72,6 +72,14 @@ describe('lock rules', () => {
     expect(decideFollowUps([candidate!], [history({ status: 'expired' })], context)).toHaveLength(1);
   });
 
+  it('does not chase an agent that reports the account unlocked after every applied lock', () => {
+    const [candidate] = lockCandidates(indexLocks([rule('L1')]), [user('mia', { locked: false })]);
+    const earlier = history({ issuedAt: new Date(NOW.getTime() - 4 * HOUR), finishedAt: new Date(NOW.getTime() - 3 * HOUR), agentFinishedAt: new Date(NOW.getTime() - 3 * HOUR) });
+    expect(decideFollowUps([candidate!], [earlier, history({})], context)).toEqual([]);
+    expect(decideFollowUps([candidate!], [earlier, history({})], { ...context, now: new Date(NOW.getTime() + 24 * HOUR), collectedAt: NOW })).toHaveLength(1);
+    expect(decideFollowUps([candidate!], [earlier, history({})], { ...context, fingerprint: 'reinstalled-newer-agent' })).toHaveLength(1);
+  });
+
   it('retries a refusal after the interval or when the device fingerprint changed, not before', () => {
     const [candidate] = lockCandidates(indexLocks([rule('L1')]), [user('mia', { locked: false })]);
     const refused = history({ status: 'rejected' });

@@ -175,7 +175,13 @@ function needsCommand(candidate: LockCandidate, history: readonly LockCommandHis
       // a restored backup). An agent that cannot tell (locked unknown) is not sent the lock again and again.
       const contradicted = candidate.type === 'lock-account' ? candidate.locked === false : candidate.locked === true;
       const doneAt = last.agentFinishedAt ?? last.finishedAt;
-      return contradicted && (doneAt === null || context.collectedAt > doneAt);
+      // Twice done and twice contradicted is not a reinstall but an agent that cannot make it stick: like a refusal,
+      // wait for the interval or a changed device instead of sending it with every report.
+      const repeating =
+        own[1]?.status === 'succeeded' &&
+        context.now.getTime() - last.issuedAt.getTime() < context.retryAfterRefusalMs &&
+        last.deviceFingerprint === context.fingerprint;
+      return contradicted && (doneAt === null || context.collectedAt > doneAt) && !repeating;
     }
     case 'rejected':
     case 'failed': {

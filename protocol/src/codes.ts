@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   E_UNSTORABLE: { meaning: 'The store refused a value of this frame (a character or a time out of its range); the frame is refused, never retried.' },
   E_FRAME_RATE_LIMITED: { meaning: 'The agent sent inventory or stage state frames faster than the per-connection limit.' },
   E_STREAM_LIMIT: { meaning: 'The server instance holds as many live dashboard streams as it allows; retry after the Retry-After delay.' },
+  E_LOCK_EXISTS: { meaning: 'An active lock of the same user name or identity exists already; unlock it first or keep it.' },
+  E_LOCK_RELEASED: { meaning: 'The lock was already released; a lock is unlocked once.' },
   // Agent-side codes: in command results, events and the agent's log.
   E_TOOL_MISSING: { meaning: 'A macOS tool the agent needs is not installed at its absolute path.' },
   E_TOOL_TIMEOUT: { meaning: 'A macOS tool did not finish within its timeout and was killed.' },

@@ -230,8 +230,15 @@ async function fanOut(fleet: Fleet): Promise<void> {
   const sampler = new ServerSampler();
   const pid = fleet.server.child.pid ?? 0;
   sampler.start(pid);
+  // What an admin does: review (how many Macs have the account), then confirm that count. The clock starts at the
+  // confirmation, which is when the lock is created.
+  const preview = await api<{ count: number }>(fleet, 'POST', '/api/v1/locks/preview', { identity: PERSON.identity });
   const lockedAt = Date.now();
-  const created = await api<{ lock: LockView; devices: number }>(fleet, 'POST', '/api/v1/locks', { identity: PERSON.identity, reason: 'benchmark: fleet-wide offboarding' });
+  const created = await api<{ lock: LockView; devices: number }>(fleet, 'POST', '/api/v1/locks', {
+    identity: PERSON.identity,
+    reason: 'benchmark: fleet-wide offboarding',
+    confirmCount: preview.count,
+  });
   const apiMs = Date.now() - lockedAt;
   const locked = await acknowledgements(fleet, 'lock-account', lockedAt);
   console.log(`  lock API call answered in ${apiMs} ms, ${created.devices.toLocaleString()} devices matched at once`);

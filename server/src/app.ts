@@ -16,6 +16,7 @@ import { isDashboardPath, serveDashboard } from './dashboard/static.js';
 import { Gateway } from './gateway/gateway.js';
 import { ChangeFeed } from './live/change-feed.js';
 import { LiveStreamHub } from './live/stream-hub.js';
+import { LockFollowUp } from './locks/follow-up.js';
 import { componentLogger } from './log.js';
 import type { Store } from './store/store.js';
 
@@ -35,6 +36,7 @@ export interface UntetherServer {
   /** What changed, coalesced, from this instance and the others (the dashboard's live streams hear it). */
   changes: ChangeFeed;
   live: LiveStreamHub;
+  lockFollowUp: LockFollowUp;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -56,6 +58,16 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
   });
   const gateway = new Gateway({ store, clock, logger: componentLogger(options.logger, 'gateway'), config, changes });
   const dispatcher = new CommandDispatcher({ store, gateway, clock, logger: componentLogger(options.logger, 'commands'), sweepMs: config.commandSweepMs, changes });
+  const lockFollowUp = new LockFollowUp({
+    store,
+    clock,
+    logger: componentLogger(options.logger, 'locks'),
+    retryAfterRefusalMs: config.lockRetryAfterRefusalMs,
+    followUpMs: config.lockFollowUpMs,
+    cacheMaxAgeMs: config.lockCacheMaxAgeMs,
+    defaultCommandValidityMs: config.defaultCommandValidityMs,
+  });
+  gateway.setInventoryListener((device, inventory, collectedAt) => lockFollowUp.onInventory(device, inventory, collectedAt));
   const trustedProxies = parseTrustedProxies(config.trustedProxies);
   const addressOf = (request: http.IncomingMessage): string => clientAddress(request, trustedProxies);
   const auth = new AdminAuth({ store, clock, sessionTtlMs: config.sessionTtlMs, secureCookies: config.tls !== undefined, clientAddress: addressOf });
@@ -101,6 +113,7 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
     dispatcher,
     changes,
     live,
+    lockFollowUp,
     async start() {
       await store.releaseInstance(config.instanceId, clock.now());
       if (config.initialAdmin !== undefined && (await store.countAdmins()) === 0) {
@@ -111,10 +124,12 @@ export function buildServer(options: BuildServerOptions): UntetherServer {
       await gateway.watchDeviceAccess();
       await dispatcher.start();
       await changes.start();
+      await lockFollowUp.start();
     },
     async close() {
       // Streams first: browsers hear a clean end (and reconnect elsewhere) before their sockets are cut.
       live.close();
+      await lockFollowUp.close();
       await dispatcher.close();
       await gateway.close();
       await changes.close();

@@ -33,6 +33,15 @@ export interface ServerConfig {
   /** Most devices one group command may target. */
   maxGroupCommandDevices: number;
   /**
+   * A device that refused (or failed) a lock-account or unlock-account command is sent it again, when its inventory
+   * still calls for it, only after this long, or at once when its agent version, capabilities or profiles changed.
+   */
+  lockRetryAfterRefusalMs: number;
+  /** A released lock is still followed (unlock sent to a Mac that comes back locked) for this long after its release. */
+  lockFollowUpMs: number;
+  /** Longest a per-instance lock cache is used without reloading (covers a missed notice). */
+  lockCacheMaxAgeMs: number;
+  /**
    * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client for login and enrollment
    * throttling. Empty: the socket peer is the client, and the header is ignored.
    */
@@ -71,6 +80,9 @@ export const DEFAULT_CONFIG: Omit<ServerConfig, 'instanceId'> = {
   sessionTtlMs: 12 * 3600_000,
   defaultCommandValidityMs: 24 * 3600_000,
   maxGroupCommandDevices: 100_000,
+  lockRetryAfterRefusalMs: 24 * 3600_000,
+  lockFollowUpMs: 365 * 24 * 3600_000,
+  lockCacheMaxAgeMs: 60_000,
   trustedProxies: [],
   liveCoalesceMs: 250,
   maxLiveStreams: 1000,

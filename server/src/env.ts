@@ -24,6 +24,8 @@ const Env = z.object({
   UNTETHER_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   UNTETHER_TRUSTED_PROXIES: z.string().max(4096).optional(),
   UNTETHER_EXPECTED_DEVICES: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  UNTETHER_LOCK_RETRY_MINUTES: z.coerce.number().int().min(1).max(525_600).optional(),
+  UNTETHER_LOCK_FOLLOW_UP_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
 });
 
 /** Everything main.ts needs to start. */
@@ -75,6 +77,8 @@ export function settingsFromEnv(rawEnv: Record<string, string | undefined>): Ser
     trustedProxies: trustedProxies(env.UNTETHER_TRUSTED_PROXIES),
     initialAdmin: password === undefined ? undefined : { username: env.UNTETHER_ADMIN_USER, password },
     dashboard: defaultDashboardDirs(),
+    lockRetryAfterRefusalMs: env.UNTETHER_LOCK_RETRY_MINUTES === undefined ? DEFAULT_CONFIG.lockRetryAfterRefusalMs : env.UNTETHER_LOCK_RETRY_MINUTES * 60_000,
+    lockFollowUpMs: env.UNTETHER_LOCK_FOLLOW_UP_DAYS === undefined ? DEFAULT_CONFIG.lockFollowUpMs : env.UNTETHER_LOCK_FOLLOW_UP_DAYS * 86_400_000,
   };
   return {
     host: env.UNTETHER_HOST,

@@ -1,6 +1,7 @@
 // The dashboard's browser code. Every value from the server (hostnames and user names come from Macs, so they
 // are untrusted) is written with textContent, never as HTML.
 import { SERIES, chartGeometry, type ProgressPoint } from './chart.js';
+import { createLocksPanel } from './locks-panel.js';
 
 interface DeviceSummary {
   id: string;
@@ -493,6 +494,9 @@ function wireTopics(): void {
   onTopic('progress', renderProgress);
   onTopic('events', renderDetail);
   onTopic('commands', renderDetail);
+  // A lock's per-device progress moves with its commands' results; the list with locks created or released.
+  onTopic('commands', refreshLocks);
+  onTopic('locks', refreshLocks);
 }
 
 function setLiveStatus(status: 'connecting' | 'live' | 'reconnecting'): void {
@@ -596,11 +600,20 @@ function parseReason(data: string): string | undefined {
   }
 }
 
+// --- account locks -----------------------------------------------------------------------------------------------
+
+const locksPanel = createLocksPanel({ api, byId, element, pill, formatTime, guard: (work, errorTarget) => guard(work, errorTarget) });
+
+/** Refresh the locks panel (list and the open lock's per-device progress). */
+async function refreshLocks(): Promise<void> {
+  await locksPanel.refresh();
+}
+
 // --- wiring ------------------------------------------------------------------------------------------------------
 
 async function refresh(): Promise<void> {
   try {
-    await Promise.all([renderOverview(), renderProgress(), renderDevices(), renderDetail()]);
+    await Promise.all([renderOverview(), renderProgress(), renderDevices(), renderDetail(), refreshLocks()]);
     document.body.dataset.loaded = 'true';
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
@@ -689,6 +702,7 @@ function wire(): void {
   byId('command-review').addEventListener('click', guard(reviewCommand, 'command-error'));
   byId('command-send').addEventListener('click', guard(sendCommand, 'command-error'));
   wireTopics();
+  locksPanel.wire();
   showApp().catch((error: unknown) => {
     if (error instanceof Unauthorized) showLogin();
     else console.error(error);

@@ -12,6 +12,7 @@ import type { DeviceFilter, Store } from '../store/store.js';
 import type { RouteAccess, Principal } from './access.js';
 import type { AdminAuth } from './admin-auth.js';
 import { enrollHandler } from './enroll.js';
+import { buildLockRoutes } from './lock-routes.js';
 import { writeDevicesCsv } from './csv.js';
 import { HttpError, parseQuery, readJsonBody, sendJson } from './http.js';
 import {
@@ -35,7 +36,8 @@ export interface RouteContext {
   admin: Principal | undefined;
 }
 
-interface Route {
+/** One API route. */
+export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   pattern: RegExp;
   /** `public` routes authenticate themselves or need nothing; others need a token of that scope, or a session. */
@@ -248,6 +250,7 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         sendJson(response, 200, { count: ids.length });
       },
     },
+    ...buildLockRoutes({ store, clock, logger, config, changes }),
     {
       method: 'POST',
       pattern: /^\/api\/v1\/commands$/,
@@ -261,16 +264,14 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const now = clock.now();
         const validUntil = new Date(now.getTime() + (body.validForSeconds === undefined ? config.defaultCommandValidityMs : body.validForSeconds * 1000));
         const batchId = randomUUID();
-        const commands = deviceIds.map((deviceId) => ({
-          id: randomUUID(),
-          deviceId,
-          batchId,
-          action: body.action,
-          issuedAt: now,
-          validUntil,
-          createdBy: admin?.name ?? 'unknown',
-        }));
-        await store.createCommands(commands);
+        const createdBy = admin?.name ?? 'unknown';
+        const commands = deviceIds.map((deviceId) => ({ id: randomUUID(), deviceId, batchId, action: body.action, issuedAt: now, validUntil, createdBy }));
+        await store.createCommands(commands, {
+          actor: createdBy,
+          action: 'commands.created',
+          subject: batchId,
+          detail: { type: body.action.type, count: commands.length, target: 'deviceId' in body.target ? { deviceId: body.target.deviceId } : { filter: body.target.filter } },
+        });
         await store.notifyCommands(deviceIds);
         changes.changed('commands');
         logger.info('commands_created', { batchId, type: body.action.type, count: commands.length, admin: admin?.name });
@@ -293,7 +294,10 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const id = randomUUID();
         const secret = generateToken();
         const expiresAt = body.expiresInDays === undefined ? null : new Date(now.getTime() + body.expiresInDays * 86_400_000);
-        await store.createEnrollmentSecret({ id, name: body.name, secretHash: hashToken(secret), now, expiresAt, maxDevices: body.maxDevices });
+        await store.createEnrollmentSecret(
+          { id, name: body.name, secretHash: hashToken(secret), now, expiresAt, maxDevices: body.maxDevices },
+          { actor: admin?.name ?? 'unknown', action: 'enrollment_secret.created', subject: id, detail: { name: body.name, maxDevices: body.maxDevices, expiresAt: expiresAt?.toISOString() ?? null } },
+        );
         logger.info('enrollment_secret_created', { id, maxDevices: body.maxDevices, admin: admin?.name });
         sendJson(response, 201, { id, name: body.name, secret, expiresAt: expiresAt?.toISOString() ?? null, maxDevices: body.maxDevices });
       },
@@ -323,7 +327,10 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
         const token = generateToken();
         const now = clock.now();
         const expiresAt = new Date(now.getTime() + body.expiresInDays * 86_400_000);
-        await store.createApiToken({ id, name: body.name, tokenHash: hashToken(token), createdBy: admin?.name ?? 'unknown', now, scope: body.scope, expiresAt });
+        await store.createApiToken(
+          { id, name: body.name, tokenHash: hashToken(token), createdBy: admin?.name ?? 'unknown', now, scope: body.scope, expiresAt },
+          { actor: admin?.name ?? 'unknown', action: 'api_token.created', subject: id, detail: { name: body.name, scope: body.scope, expiresAt: expiresAt.toISOString() } },
+        );
         logger.info('api_token_created', { id, scope: body.scope, expiresAt: expiresAt.toISOString(), admin: admin?.name });
         sendJson(response, 201, { id, name: body.name, token, scope: body.scope, expiresAt: expiresAt.toISOString() });
       },

@@ -1,6 +1,14 @@
 // zod schemas of the admin API's queries and bodies.
 import { z } from 'zod';
-import { CommandAction, MAX_COMMAND_VALIDITY_MS, Stage, Uuid } from '../../../protocol/src/index.js';
+import {
+  CommandAction,
+  MAX_COMMAND_VALIDITY_MS,
+  MAX_SHORT_STRING_LENGTH,
+  MAX_TEXT_LENGTH,
+  Stage,
+  Uuid,
+  storableString,
+} from '../../../protocol/src/index.js';
 
 const DeviceStateSchema = z.enum(['unknown', 'in_progress', 'waiting', 'failed', 'done']);
 
@@ -35,7 +43,7 @@ export const EventListQuery = z.strictObject({
 
 export const CommandListQuery = z.strictObject({
   deviceId: Uuid.optional(),
-  status: z.enum(['pending', 'sent', 'succeeded', 'failed', 'rejected', 'expired']).optional(),
+  status: z.enum(['pending', 'sent', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -68,4 +76,52 @@ export const CreateTokenBody = z.strictObject({
   name: z.string().min(1).max(128),
   scope: z.enum(['read', 'commands', 'admin']).default('read'),
   expiresInDays: z.number().int().min(1).max(365).default(90),
+});
+
+/** Who a lock is for: exactly one of a local short name or a cloud identity. */
+const LockTargetFields = {
+  user: storableString(MAX_SHORT_STRING_LENGTH).min(1).optional(),
+  identity: storableString(MAX_SHORT_STRING_LENGTH).min(1).optional(),
+};
+
+/** Refuse a body naming both or neither target, naming the field. */
+function exactlyOneTarget(body: { user?: string; identity?: string }, context: z.RefinementCtx): void {
+  if (body.user !== undefined && body.identity !== undefined) {
+    context.addIssue({ code: 'custom', path: ['identity'], message: 'give either user or identity, not both' });
+  } else if (body.user === undefined && body.identity === undefined) {
+    context.addIssue({ code: 'custom', path: ['user'], message: 'give user (a local short name) or identity (a cloud identity)' });
+  }
+}
+
+/** A required, non-blank reason (it is shown on the Mac and kept in the audit log). */
+const Reason = storableString(MAX_TEXT_LENGTH).refine((text) => text.trim().length > 0, { message: 'a reason is required' });
+
+/** Body of POST /api/v1/locks/preview. */
+export const LockPreviewBody = z.strictObject(LockTargetFields).superRefine(exactlyOneTarget);
+
+/** Body of POST /api/v1/locks. `confirmCount` must equal the number of devices that have the account now. */
+export const CreateLockBody = z
+  .strictObject({
+    ...LockTargetFields,
+    reason: Reason,
+    confirmCount: z.number().int().min(0),
+    validForSeconds: z.number().int().min(60).max(MAX_COMMAND_VALIDITY_MS / 1000).optional(),
+  })
+  .superRefine(exactlyOneTarget);
+
+/** Body of POST /api/v1/locks/{id}/unlock. */
+export const UnlockBody = z.strictObject({
+  reason: Reason,
+  validForSeconds: z.number().int().min(60).max(MAX_COMMAND_VALIDITY_MS / 1000).optional(),
+});
+
+export const LockListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+/** Device rows of one lock: problems first, then by hostname. */
+export const LockDetailQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100_000).default(1000) });
+
+export const AuditListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Rows older than this audit id (paging). */
+  before: z.string().regex(/^\d{1,18}$/, 'expected an audit id').optional(),
 });

@@ -9,6 +9,7 @@ const FILES: Record<string, ['static' | 'script', string, string]> = {
   '/style.css': ['static', 'style.css', 'text/css; charset=utf-8'],
   '/app.js': ['script', 'app.js', 'text/javascript; charset=utf-8'],
   '/chart.js': ['script', 'chart.js', 'text/javascript; charset=utf-8'],
+  '/locks-panel.js': ['script', 'locks-panel.js', 'text/javascript; charset=utf-8'],
 };
 
 /** Security headers for every dashboard file: no inline script, no framing, no sniffing. */

@@ -29,6 +29,8 @@ export class DeviceConnection {
   #sentCommandIds: Set<string> | undefined;
   /** Capabilities the agent announced in hello. */
   capabilities: readonly string[] = [];
+  /** The agent version announced in hello. */
+  agentVersion = '';
   readonly #stateReports: RateBudget;
 
   constructor(

@@ -11,6 +11,7 @@ import {
   decodeAgentMessage,
   type AgentMessage,
   type DecodeResult,
+  type Inventory,
 } from '../../../protocol/src/index.js';
 import { bearerToken, hashToken } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
@@ -36,6 +37,9 @@ export interface GatewayEvents {
   onDeviceReady(deviceId: string): void;
 }
 
+/** Hears each inventory once it is stored (the lock follow-up); runs in the device's message order. */
+export type InventoryListener = (device: { deviceId: string; agentVersion: string; capabilities: readonly string[] }, inventory: Inventory, collectedAt: Date) => Promise<void>;
+
 /** The device socket server of one instance. */
 export class Gateway {
   readonly ingest: EventIngest;
@@ -59,6 +63,7 @@ export class Gateway {
   #pingTimer: NodeJS.Timeout | undefined;
   #touchTimer: NodeJS.Timeout | undefined;
   #listener: GatewayEvents | undefined;
+  #inventoryListener: InventoryListener | undefined;
   #unlistenAccess: (() => Promise<void>) | undefined;
   #stopping = false;
 
@@ -88,6 +93,11 @@ export class Gateway {
   /** Register who hears about ready devices (the command dispatcher). */
   setListener(listener: GatewayEvents): void {
     this.#listener = listener;
+  }
+
+  /** Register who hears about stored inventories (the lock follow-up). */
+  setInventoryListener(listener: InventoryListener): void {
+    this.#inventoryListener = listener;
   }
 
   /** Start the ping and last-seen loops. */
@@ -282,10 +292,13 @@ export class Gateway {
     switch (message.type) {
       case 'hello':
         return this.#hello(connection, message);
-      case 'inventory':
-        await this.#store.saveInventory(connection.deviceId, message.inventory, new Date(message.collectedAt), this.#clock.now());
+      case 'inventory': {
+        const collectedAt = new Date(message.collectedAt);
+        await this.#store.saveInventory(connection.deviceId, message.inventory, collectedAt, this.#clock.now());
         this.#changes.changed('devices', 'progress');
+        await this.#inventoryListener?.(connection, message.inventory, collectedAt);
         return;
+      }
       case 'stageState':
         await this.#store.saveStageState(connection.deviceId, message.state, new Date(message.at));
         this.#changes.changed('devices', 'progress');
@@ -327,6 +340,7 @@ export class Gateway {
     if (previous !== undefined && previous !== connection) previous.close('REPLACED', 'a newer connection arrived');
     connection.helloDone = true;
     connection.capabilities = hello.capabilities;
+    connection.agentVersion = hello.agentVersion;
     // Idle sockets are the common case: drop the timer (and what it holds) as soon as it has done its job.
     clearTimeout(connection.helloTimer);
     connection.helloTimer = undefined;

@@ -199,6 +199,49 @@ begin
 end $$;
 `,
   },
+  {
+    // server-locks (issue 12): fleet-wide account locks, their commands, and the audit log. If another branch also
+    // added a version 4, renumber this one; it depends only on version 1's commands table.
+    version: 4,
+    name: 'server-locks: account locks, lock id on commands, audit log',
+    sql: `
+create table account_locks (
+  id uuid primary key,
+  target_kind text not null check (target_kind in ('user', 'identity')),
+  target text not null,
+  -- lower(target): user names and identities match case-insensitively (macOS short names are case-insensitive).
+  target_folded text not null,
+  reason text not null,
+  created_by text not null,
+  created_at timestamptz not null,
+  released_at timestamptz,
+  released_by text,
+  release_reason text
+);
+-- One active lock per target: a second one would only make its unlock ambiguous.
+create unique index account_locks_active_target on account_locks (target_kind, target_folded) where released_at is null;
+create index account_locks_created on account_locks (created_at desc, id);
+
+alter table commands add column lock_id uuid references account_locks(id);
+-- Which device state a lock-account or unlock-account was decided on (agent version, capabilities, profiles):
+-- a refusal is retried early when this changes.
+alter table commands add column device_fingerprint text;
+create index commands_lock_device on commands (lock_id, device_id, issued_at desc) where lock_id is not null;
+-- At most one open (pending or sent) command of a lock per device and type: the admin's fan-out and the inventory
+-- path of another instance may both decide to send it.
+create unique index commands_lock_open on commands (lock_id, device_id, type) where lock_id is not null and status in ('pending', 'sent');
+
+create table audit_log (
+  id bigint generated always as identity primary key,
+  at timestamptz not null,
+  actor text not null,
+  action text not null,
+  subject text not null,
+  detail jsonb not null default '{}'
+);
+create index audit_log_at on audit_log (at desc, id desc);
+`,
+  },
 ];
 
 /** Apply every migration not yet applied, under an advisory lock; returns the versions applied now. */

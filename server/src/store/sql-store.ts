@@ -3,11 +3,13 @@
 import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { changeQueries } from './sql/changes.js';
+import { auditQueries } from './sql/audit.js';
 import { commandQueries } from './sql/commands.js';
 import { credentialQueries } from './sql/credentials.js';
 import { deviceQueries, fleetCache } from './sql/devices.js';
 import { enrollmentQueries } from './sql/enrollment.js';
 import { eventQueries } from './sql/events.js';
+import { lockQueries } from './sql/locks.js';
 import type { Store } from './store.js';
 
 export { deriveDeviceState } from './sql/devices.js';
@@ -44,6 +46,8 @@ export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions
     ...commandQueries(driver),
     ...changeQueries(driver),
     fleetChanged: () => cache.invalidate(),
+    ...lockQueries(driver, onlineSince),
+    ...auditQueries(driver),
     close: async () => {
       cache.close();
       await driver.close();

@@ -1,6 +1,7 @@
 // The Store interface: everything the gateway, the API and command delivery need from the database.
 // One implementation (SqlStore) runs the same SQL on PGlite and PostgreSQL.
 import type { AgentEvent, Command, CommandResult, Inventory, StageState } from '../../../protocol/src/index.js';
+import type { LockCommandHistory, LockCommandType, LockDeviceState, LockRule, LockTarget, LockTargetKind } from '../locks/rules.js';
 
 /** Device fields shown in lists. */
 export interface DeviceSummary {
@@ -108,8 +109,8 @@ export interface StoredEvent {
   detail: Record<string, unknown> | null;
 }
 
-/** Lifecycle of a command on the server. */
-export type CommandStatus = 'pending' | 'sent' | 'succeeded' | 'failed' | 'rejected' | 'expired';
+/** Lifecycle of a command on the server; `cancelled` is a lock command the lock's release withdrew before sending. */
+export type CommandStatus = 'pending' | 'sent' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
 
 /** A command as stored, with its outcome. */
 export interface StoredCommand {
@@ -214,11 +215,99 @@ export interface NewCommand {
   createdBy: string;
 }
 
+/** One row of the audit log: who did what to what, and why. */
+export interface AuditEntry {
+  actor: string;
+  /** What was done, e.g. `lock.created`, `lock.released`, `commands.created`, `api_token.created`. */
+  action: string;
+  /** What it was done to (a lock id, a command batch id, a token id). */
+  subject: string;
+  detail: Record<string, unknown>;
+}
+
+/** An audit row as stored. */
+export interface StoredAuditEntry extends AuditEntry {
+  id: string;
+  at: string;
+}
+
+/** A fleet-wide account lock as stored. */
+export interface AccountLockRecord {
+  id: string;
+  targetKind: LockTargetKind;
+  target: string;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  releasedAt: string | null;
+  releasedBy: string | null;
+  releaseReason: string | null;
+}
+
+/** A lock with how many devices stand in each state. */
+export interface LockSummary extends AccountLockRecord {
+  devices: number;
+  counts: Record<LockDeviceState, number>;
+}
+
+/** One device's progress in a lock: its latest command of the lock. */
+export interface LockDeviceProgress {
+  deviceId: string;
+  hostname: string;
+  online: boolean;
+  /** The local account the command names. */
+  account: string;
+  phase: 'lock' | 'unlock';
+  state: LockDeviceState;
+  /** The agent's code and message when it refused or failed. */
+  code: string | null;
+  message: string | null;
+  commandId: string;
+  issuedAt: string;
+  finishedAt: string | null;
+}
+
+/** A new lock and the validity of the commands it sends. */
+export interface NewLock {
+  id: string;
+  target: LockTarget;
+  reason: string;
+  createdBy: string;
+  now: Date;
+  validUntil: Date;
+}
+
+/** What creating a lock did. */
+export type CreateLockOutcome =
+  | { kind: 'created'; lock: AccountLockRecord; deviceIds: string[] }
+  /** An active lock of the same target exists (one per target). */
+  | { kind: 'exists'; lockId: string };
+
+/** What releasing a lock did. */
+export type ReleaseLockOutcome =
+  | { kind: 'released'; lock: AccountLockRecord; cancelled: number; unlockDeviceIds: string[] }
+  | { kind: 'not_found' }
+  | { kind: 'already_released'; lock: AccountLockRecord };
+
+/** A lock command the inventory path decided on. */
+export interface NewLockCommand {
+  lockId: string;
+  deviceId: string;
+  type: LockCommandType;
+  account: string;
+  requestedBy: string;
+  reason: string;
+  deviceFingerprint: string;
+  issuedAt: Date;
+  validUntil: Date;
+}
+
 /** The storage the server runs on. */
 export interface Store {
   readonly kind: 'pglite' | 'postgres';
 
-  createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null; maxDevices: number }): Promise<void>;
+  /** Store a secret's hash; with `audit`, its row is written in the same transaction. */
+  createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null; maxDevices: number }, audit?: AuditEntry): Promise<void>;
   listEnrollmentSecrets(): Promise<EnrollmentSecretRecord[]>;
   revokeEnrollmentSecret(id: string, now: Date): Promise<boolean>;
   /** Count a use of a valid (not revoked, not expired) secret; null when it is not valid. */
@@ -262,7 +351,8 @@ export interface Store {
   overview(now: Date): Promise<FleetOverview>;
   progress(since: Date): Promise<ProgressPoint[]>;
 
-  createCommands(commands: readonly NewCommand[]): Promise<void>;
+  /** Store commands; with `audit`, its row is written in the same transaction. */
+  createCommands(commands: readonly NewCommand[], audit?: AuditEntry): Promise<void>;
   /** Pending or sent-but-unanswered, unexpired commands for these devices, oldest first. */
   deliverableCommands(deviceIds: readonly string[], now: Date): Promise<StoredCommand[]>;
   /** Devices that have commands never sent yet (the periodic sweep delivers these). */
@@ -284,6 +374,33 @@ export interface Store {
    * recomputes them, so a dashboard refetching because of that notice does not get a value from before it.
    */
   fleetChanged(): void;
+  /** Devices whose latest inventory has an account the target names (the lock preview). */
+  countLockTargets(target: LockTarget): Promise<number>;
+  /**
+   * Create a lock and, in the same transaction, one lock-account command per device whose latest inventory has an
+   * account it names, its audit row, and the notices (new commands, locks changed).
+   */
+  createLock(input: NewLock): Promise<CreateLockOutcome>;
+  /**
+   * Release a lock: audited with its reason; its never-sent lock commands are cancelled; unlock-account commands go
+   * to devices the lock reached (sent or applied). One transaction, notices included.
+   */
+  releaseLock(input: { lockId: string; releasedBy: string; reason: string; now: Date; validUntil: Date }): Promise<ReleaseLockOutcome>;
+  /** Locks, active first then newest, with per-state device counts. */
+  listLocks(limit: number): Promise<LockSummary[]>;
+  /** One lock with the progress of at most `limit` devices, problems first (`lock.devices` counts them all). */
+  getLock(lockId: string, now: Date, limit: number): Promise<{ lock: LockSummary; devices: LockDeviceProgress[] } | null>;
+  /** Active locks and those released after `releasedSince` (still followed up with unlocks). */
+  lockRules(releasedSince: Date): Promise<LockRule[]>;
+  /** Earlier commands of these locks on one device. */
+  lockCommandHistory(deviceId: string, lockIds: readonly string[]): Promise<LockCommandHistory[]>;
+  /** Store lock commands the inventory path decided on (an open one of the same lock and type wins); returns how many were new. */
+  createLockCommands(commands: readonly NewLockCommand[]): Promise<number>;
+  /** Tell every instance (including this one) that locks were created or released. */
+  notifyLocks(): Promise<void>;
+  onLockNotice(handler: () => void): Promise<() => Promise<void>>;
+  /** Audit rows, newest first. */
+  listAudit(query: { limit: number; before?: string }): Promise<StoredAuditEntry[]>;
 
   countAdmins(): Promise<number>;
   createAdmin(username: string, passwordHash: string, now: Date): Promise<void>;
@@ -291,7 +408,11 @@ export interface Store {
   createSession(tokenHash: string, username: string, now: Date, expiresAt: Date): Promise<void>;
   findSession(tokenHash: string, now: Date): Promise<{ username: string } | null>;
   deleteSession(tokenHash: string): Promise<void>;
-  createApiToken(input: { id: string; name: string; tokenHash: string; createdBy: string; now: Date; scope: ApiTokenScope; expiresAt: Date | null }): Promise<void>;
+  /** Store a token's hash; with `audit`, its row is written in the same transaction. */
+  createApiToken(
+    input: { id: string; name: string; tokenHash: string; createdBy: string; now: Date; scope: ApiTokenScope; expiresAt: Date | null },
+    audit?: AuditEntry,
+  ): Promise<void>;
   /** The token's name and scope when it is valid (not revoked, not expired); records the use. */
   useApiToken(tokenHash: string, now: Date): Promise<{ name: string; scope: ApiTokenScope } | null>;
   listApiTokens(): Promise<ApiTokenRecord[]>;

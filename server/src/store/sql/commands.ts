@@ -1,13 +1,19 @@
 // Command SQL: creation, delivery, results, expiry, and the cross-instance "new commands" notice.
 import type { CommandResult } from '../../../../protocol/src/index.js';
 import type { SqlDriver } from '../driver.js';
-import type { CommandStatus, NewCommand, Store, StoredCommand } from '../store.js';
+import type { AuditEntry, CommandStatus, NewCommand, Store, StoredCommand } from '../store.js';
+import { withAudit } from './audit.js';
 import { iso, isoRequired, type Row } from './rows.js';
 
 /** NOTIFY channel for "these devices have new commands". */
-const COMMAND_CHANNEL = 'untether_commands';
+export const COMMAND_CHANNEL = 'untether_commands';
 /** NOTIFY payloads are limited to 8000 bytes: past this many ids, send "*" (every instance sweeps). */
 const MAX_IDS_PER_NOTICE = 150;
+
+/** The payload of a "new commands" notice for these devices. */
+export function commandNoticePayload(deviceIds: readonly string[]): string {
+  return deviceIds.length > MAX_IDS_PER_NOTICE ? '*' : deviceIds.join(',');
+}
 
 function toStoredCommand(row: Row): StoredCommand {
   return {
@@ -44,7 +50,7 @@ export type CommandQueries = Pick<
 /** Command queries over `db`. */
 export function commandQueries(db: SqlDriver): CommandQueries {
   return {
-    async createCommands(commands: readonly NewCommand[]): Promise<void> {
+    async createCommands(commands: readonly NewCommand[], audit?: AuditEntry): Promise<void> {
       if (commands.length === 0) return;
       const records = commands.map((command) => ({
         id: command.id,
@@ -56,13 +62,13 @@ export function commandQueries(db: SqlDriver): CommandQueries {
         valid_until: command.validUntil.toISOString(),
         created_by: command.createdBy,
       }));
-      await db.query(
+      await withAudit(db, audit, commands[0]?.issuedAt ?? new Date(), (q) => q.query(
         `insert into commands (id, device_id, batch_id, type, params, issued_at, valid_until, created_by, status)
          select c.id, c.device_id, c.batch_id, c.type, c.params, c.issued_at, c.valid_until, c.created_by, 'pending'
          from jsonb_to_recordset($1::jsonb) as c(id uuid, device_id uuid, batch_id uuid, type text, params jsonb,
            issued_at timestamptz, valid_until timestamptz, created_by text)`,
         [JSON.stringify(records)],
-      );
+      ));
     },
 
     async deliverableCommands(deviceIds: readonly string[], now: Date): Promise<StoredCommand[]> {
@@ -93,10 +99,12 @@ export function commandQueries(db: SqlDriver): CommandQueries {
       );
     },
 
+    // A cancelled command may have left in a race with its lock's release: its real outcome is still recorded, so the
+    // lock's progress shows it and the next inventory sends the unlock.
     async recordCommandResult(deviceId: string, result: CommandResult, now: Date): Promise<boolean> {
       const rows = await db.query(
         `update commands set status = $3, finished_at = $4, result = $5::jsonb
-         where id = $1 and device_id = $2 and status in ('pending', 'sent', 'expired') returning id`,
+         where id = $1 and device_id = $2 and status in ('pending', 'sent', 'expired', 'cancelled') returning id`,
         [result.commandId, deviceId, result.outcome, now, JSON.stringify(result)],
       );
       return rows.length > 0;
@@ -129,8 +137,7 @@ export function commandQueries(db: SqlDriver): CommandQueries {
 
     async notifyCommands(deviceIds: readonly string[]): Promise<void> {
       if (deviceIds.length === 0) return;
-      const payload = deviceIds.length > MAX_IDS_PER_NOTICE ? '*' : deviceIds.join(',');
-      await db.query('select pg_notify($1, $2)', [COMMAND_CHANNEL, payload]);
+      await db.query('select pg_notify($1, $2)', [COMMAND_CHANNEL, commandNoticePayload(deviceIds)]);
     },
 
     async onCommandNotice(handler: (deviceIds: string[]) => void): Promise<() => Promise<void>> {

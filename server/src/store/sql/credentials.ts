@@ -1,6 +1,7 @@
 // Credential SQL: enrollment secrets, admins, sessions and API tokens. (Device tokens live with devices.)
 import type { SqlDriver } from '../driver.js';
-import type { ApiTokenRecord, ApiTokenScope, EnrollmentSecretRecord, Store } from '../store.js';
+import type { ApiTokenRecord, ApiTokenScope, AuditEntry, EnrollmentSecretRecord, Store } from '../store.js';
+import { withAudit } from './audit.js';
 import { iso, isoRequired, type Row } from './rows.js';
 
 /** A stored scope; anything unexpected reads as the least privilege. */
@@ -30,15 +31,20 @@ export type CredentialQueries = Pick<
 /** Credential queries over `db`. */
 export function credentialQueries(db: SqlDriver): CredentialQueries {
   return {
-    async createEnrollmentSecret(input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null; maxDevices: number }): Promise<void> {
-      await db.query('insert into enrollment_secrets (id, name, secret_hash, created_at, expires_at, max_devices) values ($1, $2, $3, $4, $5, $6)', [
-        input.id,
-        input.name,
-        input.secretHash,
-        input.now,
-        input.expiresAt,
-        input.maxDevices,
-      ]);
+    async createEnrollmentSecret(
+      input: { id: string; name: string; secretHash: string; now: Date; expiresAt: Date | null; maxDevices: number },
+      audit?: AuditEntry,
+    ): Promise<void> {
+      await withAudit(db, audit, input.now, (q) =>
+        q.query('insert into enrollment_secrets (id, name, secret_hash, created_at, expires_at, max_devices) values ($1, $2, $3, $4, $5, $6)', [
+          input.id,
+          input.name,
+          input.secretHash,
+          input.now,
+          input.expiresAt,
+          input.maxDevices,
+        ]),
+      );
     },
 
     async listEnrollmentSecrets(): Promise<EnrollmentSecretRecord[]> {
@@ -100,10 +106,17 @@ export function credentialQueries(db: SqlDriver): CredentialQueries {
       await db.query('delete from sessions where token_hash = $1', [tokenHash]);
     },
 
-    async createApiToken(input): Promise<void> {
-      await db.query(
-        'insert into api_tokens (id, name, token_hash, created_at, created_by, scope, expires_at) values ($1, $2, $3, $4, $5, $6, $7)',
-        [input.id, input.name, input.tokenHash, input.now, input.createdBy, input.scope, input.expiresAt],
+    async createApiToken(input, audit): Promise<void> {
+      await withAudit(db, audit, input.now, (q) =>
+        q.query('insert into api_tokens (id, name, token_hash, created_at, created_by, scope, expires_at) values ($1, $2, $3, $4, $5, $6, $7)', [
+          input.id,
+          input.name,
+          input.tokenHash,
+          input.now,
+          input.createdBy,
+          input.scope,
+          input.expiresAt,
+        ]),
       );
     },
 

@@ -204,6 +204,22 @@ class ServerSampler {
 
 interface LockView {
   id: string;
+  counts: Record<string, number>;
+}
+
+/** The server's own view of the lock: devices per state, as the dashboard shows them. */
+async function serverCounts(fleet: Fleet, lockId: string, state: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { lock } = await api<{ lock: LockView }>(fleet, 'GET', `/api/v1/locks/${lockId}?limit=1`);
+    if ((lock.counts[state] ?? 0) >= fleet.connected || Date.now() > deadline) {
+      return Object.entries(lock.counts)
+        .filter(([, count]) => count > 0)
+        .map(([name, count]) => `${name} ${count.toLocaleString()}`)
+        .join(', ');
+    }
+    await sleep(500);
+  }
 }
 
 /** Wait until every connected agent answered a command of `type` sent after `since`; latencies from `since`. */
@@ -243,11 +259,13 @@ async function fanOut(fleet: Fleet): Promise<void> {
   const locked = await acknowledgements(fleet, 'lock-account', lockedAt);
   console.log(`  lock API call answered in ${apiMs} ms, ${created.devices.toLocaleString()} devices matched at once`);
   describeLatencies('lock', locked, fleet.connected);
+  console.log(`  the server's progress of the lock: ${await serverCounts(fleet, created.lock.id, 'applied')}`);
   await sleep(2000);
   const unlockedAt = Date.now();
   await api(fleet, 'POST', `/api/v1/locks/${created.lock.id}/unlock`, { reason: 'benchmark: back again' });
   const unlocked = await acknowledgements(fleet, 'unlock-account', unlockedAt);
   describeLatencies('unlock', unlocked, fleet.connected);
+  console.log(`  the server's progress after the unlock: ${await serverCounts(fleet, created.lock.id, 'unlocked')}`);
   sampler.stop();
   console.log(`  server during the fan-out: peak RSS ${mib(sampler.peakRss)}, peak CPU ${(sampler.peakCpu * 100).toFixed(0)} % of a core, mean ${(sampler.mean(pid) * 100).toFixed(0)} %`);
 }

@@ -48,7 +48,7 @@ export function expectedAccountFile(snapshot: AccountState, operations: readonly
 
 /** Every way `after` differs from what the plan promised, plus the invariants of any account change. */
 export function verifyChange(input: {
-  kind: 'demobilize' | 'takeover' | 'restore';
+  kind: 'demobilize' | 'takeover' | 'restore' | 'lock' | 'unlock';
   snapshot: AccountState;
   operations: readonly PlanOperation[];
   after: AccountState | null;

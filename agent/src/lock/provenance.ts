@@ -86,6 +86,11 @@ export async function retireProvenance(file: ProvenanceFile, unlocked: NonNullab
   await removeDataFile(`${OPEN_DIRECTORY}/${name}`);
 }
 
+/** Drop the record of a lock that did not happen (its change rolled back). */
+export async function removeProvenance(generatedUid: string): Promise<void> {
+  await removeDataFile(`${OPEN_DIRECTORY}/${fileName(generatedUid)}`);
+}
+
 /** The provenance as the planner sees it. */
 export function toProvenance(file: ProvenanceFile | undefined): LockProvenance | null {
   return file ? { lockId: file.lockId, requestedBy: file.requestedBy, reason: file.reason, source: file.source, lockedAt: file.lockedAt } : null;

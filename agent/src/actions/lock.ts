@@ -50,7 +50,7 @@ export interface LockReport {
 }
 
 /** Find the account a request names: by any of its short names, or by the identity a takeover linked it to. */
-function resolveAccount(account: AccountRef, users: readonly DirectoryRecord[]): DirectoryRecord | { code: ErrorCode; reason: string } {
+export function resolveAccount(account: AccountRef, users: readonly DirectoryRecord[]): DirectoryRecord | { code: ErrorCode; reason: string } {
   if (account.by === 'user') {
     const wanted = account.user;
     const record = users.find((user) => user.recordName === wanted) ?? users.find((user) => (standardAttribute(user, 'RecordName') ?? []).includes(wanted));

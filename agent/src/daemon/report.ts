@@ -35,6 +35,7 @@ export function toProtocolInventory(inventory: MacInventory, hostname = os.hostn
         secureToken: user.secureToken === 'unknown' ? null : user.secureToken === 'enabled',
         fileVault: user.fileVault,
         linkedIdentity: null,
+        locked: user.locked,
       })),
     binding: inventory.binding.bound ? { kind: 'ad', domain: inventory.binding.domain ?? 'unknown', computerId: inventory.binding.computerAccount } : { kind: 'none' },
     fileVault,

@@ -63,7 +63,8 @@ export function resolveAccount(account: AccountRef, users: readonly DirectoryRec
 }
 
 function refused(request: LockRequest, code: ErrorCode, message: string, record?: DirectoryRecord): LockReport {
-  return { verb: request.verb, user: record?.recordName ?? null, uid: null, names: [], result: 'refused', code, message, operations: [], statusBefore: null };
+  const named = request.account.by === 'user' ? request.account.user : request.account.identity;
+  return { verb: request.verb, user: record?.recordName ?? named, uid: null, names: [], result: 'refused', code, message, operations: [], statusBefore: null };
 }
 
 /** Decide and (unless dry run) apply a lock or unlock. Never throws for a refusal: the report says it. */

@@ -48,6 +48,7 @@ describe('lock-account and unlock-account with the real daemon and server', () =
       server: { url: server.url, enrollmentSecret: server.enrollSecret },
       allowedCommands: { rescan: true, 'lock-account': true, 'unlock-account': false },
       commandPolicy: { protectedAccounts: ['localadmin'] },
+      lock: { loggedInUser: 'logout', logoutGraceSeconds: 1 },
     });
     daemon = startDaemon(mac);
     deviceId = await poll(async () => {
@@ -83,10 +84,13 @@ describe('lock-account and unlock-account with the real daemon and server', () =
   const isLockedOnMac = async () => (await mac.run('dscl', ['.', '-authonly', 'alex', seededPassword('alex')])).exitCode !== 0;
   let lockCommandId: string;
 
-  it('locks an account when the server asks, and untether status says who asked and why', async () => {
+  it('locks an account when the server asks, logs its user out after the notice, and untether status says who asked and why', async () => {
+    expect(mac.readState().console).toMatchObject({ mode: 'user', user: 'alex' });
     lockCommandId = await send(lockAction('lock-account', { by: 'user', user: 'alex' }));
     const row = await result(lockCommandId);
-    expect(row.result, JSON.stringify(row.result)).toMatchObject({ outcome: 'succeeded', message: expect.stringMatching(/^alex: locked and verified; the user is logged in .* lock applies at the next login$/) });
+    expect(row.result, JSON.stringify(row.result)).toMatchObject({ outcome: 'succeeded', message: expect.stringMatching(/^alex: locked and verified; the user's session was ended after the notice \(notice shown via osascript\)/) });
+    expect(mac.readState().console.mode).toBe('loginwindow');
+    expect(mac.notices()).toEqual([expect.objectContaining({ user: 'alex', text: expect.stringContaining('You will be logged out') })]);
     expect(mac.readUser('alex')?.authentication_authority).toContain(';DisabledUser;');
     expect(await isLockedOnMac()).toBe(true);
     const status = await untether(mac, ['status']);

@@ -3,7 +3,7 @@
 // transaction layer (snapshot, journal, apply, verify, roll back). Runs under the action lock, held by the caller;
 // what happens to a logged-in user's session is lock-session.ts, run after the lock is released.
 import type { AccountRef, ErrorCode } from '../../../protocol/src/index.js';
-import { EXIT } from '../cli/exit-codes.js';
+import { EXIT, type ExitCode } from '../cli/exit-codes.js';
 import { lastSecureTokenHolder } from '../daemon/command-guard.js';
 import { errorMessage } from '../errors.js';
 import { firstStandard } from '../inventory/classify.js';
@@ -174,7 +174,7 @@ export async function lockStatuses(): Promise<Array<{ user: string; status: Lock
 }
 
 /** The exit code of a report, as every CLI command maps outcomes. */
-export function exitCodeOf(report: LockReport): (typeof EXIT)[keyof typeof EXIT] {
+export function exitCodeOf(report: LockReport): ExitCode {
   if (report.result === 'refused') return report.code === 'E_UNKNOWN_USER' || report.code === 'E_IDENTITY_NOT_LINKED' ? EXIT.FAILED : EXIT.REFUSED;
   if (report.result === 'rolled-back' || report.result === 'failed') return EXIT.FAILED;
   return EXIT.OK;

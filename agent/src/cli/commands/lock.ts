@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { z } from 'zod';
 import type { AccountRef } from '../../../../protocol/src/index.js';
 import { exitCodeOf, runLockChange, type LockReport } from '../../actions/lock.js';
 import { describeSessionOutcome, handleLockedSessions, type SessionOutcome } from '../../actions/lock-session.js';
@@ -12,7 +13,6 @@ import { confirmRealRun } from '../confirm.js';
 import { EXIT } from '../exit-codes.js';
 import { printable } from '../table.js';
 import { parseOption, shortNameSchema } from '../validate.js';
-import { z } from 'zod';
 
 const reasonSchema = z
   .string()

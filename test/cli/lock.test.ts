@@ -170,6 +170,20 @@ describe('untether lock and unlock', () => {
     expect(readdirSync(mac.path('/Library/Application Support/Untether/locks'))).toEqual([]);
   }, 60_000);
 
+  it('finishes a lock interrupted by a kill at the next run, and unlock still gives the exact record back', async () => {
+    const mac = simulatedMac({ scenario: 'local-only' });
+    mac.logout();
+    const before = whole(mac, USER);
+    mac.injectFault({ tool: 'dscl', write: 1, mode: 'kill-caller', afterWrite: true });
+    const killed = await untether(mac, ['lock', '--user', USER, '--reason', 'interrupted', '--yes']);
+    expect(killed.exitCode).not.toBe(0);
+    const unlock = await untether(mac, ['unlock', '--user', USER, '--yes']);
+    expect(unlock.stderr).toMatch(/recovered an interrupted change of alex: completed/);
+    expect(unlock.exitCode, unlock.stderr).toBe(0);
+    expect(unlock.stdout).toMatch(/exactly as before the lock/);
+    expect(whole(mac, USER)).toEqual(before);
+  }, 60_000);
+
   it('says who locked an account and why in untether status, and restore undoes a lock', async () => {
     const mac = simulatedMac({ scenario: 'local-only' });
     mac.logout();

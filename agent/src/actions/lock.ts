@@ -14,7 +14,7 @@ import { listCryptoUsers } from '../system/diskutil.js';
 import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { readDirectory } from '../txn/account-state.js';
 import { differencesFromSnapshot, runAccountChanges, type ChangeOutcome } from '../txn/run.js';
-import { loadSnapshot } from '../txn/snapshot.js';
+import { latestRestorableSnapshot, loadSnapshot } from '../txn/snapshot.js';
 
 export interface LockRequest {
   verb: 'lock' | 'unlock';
@@ -152,12 +152,13 @@ async function applyUnlock(request: LockRequest, report: LockReport, provenance:
     return report;
   }
   // The record must be exactly the one before the lock; anything else changed meanwhile is named, not undone.
-  if (provenance.snapshotId !== 'pending') {
-    try {
-      report.differencesFromBeforeLock = await differencesFromSnapshot(await loadSnapshot(provenance.user, provenance.snapshotId));
-    } catch (error) {
-      report.differencesFromBeforeLock = [`the snapshot before the lock could not be read: ${errorMessage(error)}`];
-    }
+  // A lock finished by crash recovery never recorded its snapshot id: its snapshot is the user's newest lock one.
+  try {
+    const snapshot = provenance.snapshotId !== 'pending' ? await loadSnapshot(provenance.user, provenance.snapshotId) : await latestRestorableSnapshot(provenance.user);
+    if (snapshot?.reason === 'lock') report.differencesFromBeforeLock = await differencesFromSnapshot(snapshot);
+    else report.differencesFromBeforeLock = ['the snapshot before the lock was not found; the record was not compared'];
+  } catch (error) {
+    report.differencesFromBeforeLock = [`the snapshot before the lock could not be read: ${errorMessage(error)}`];
   }
   await retireProvenance(provenance, { at: request.now().toISOString(), requestedBy: request.requestedBy, reason: request.reason, source: request.source, lockId: request.lockId });
   const differences = report.differencesFromBeforeLock ?? [];

@@ -46,6 +46,7 @@ describe('lock-account and unlock-account with the real daemon and server', () =
     mac.writeUser({ ...admin, 'io.untether.cloud.username': ['it@example.com'] });
     writeManagedConfig(mac, {
       server: { url: server.url, enrollmentSecret: server.enrollSecret },
+      inventory: { enabled: true },
       allowedCommands: { rescan: true, 'lock-account': true, 'unlock-account': false },
       commandPolicy: { protectedAccounts: ['localadmin'] },
       lock: { loggedInUser: 'logout', logoutGraceSeconds: 1 },
@@ -93,6 +94,14 @@ describe('lock-account and unlock-account with the real daemon and server', () =
     expect(mac.notices()).toEqual([expect.objectContaining({ user: 'alex', text: expect.stringContaining('You will be logged out') })]);
     expect(mac.readUser('alex')?.authentication_authority).toContain(';DisabledUser;');
     expect(await isLockedOnMac()).toBe(true);
+    // The next inventory tells the server: alex locked, localadmin linked to its identity.
+    type InventoryUser = { name: string; locked?: boolean | null; linkedIdentity: string | null };
+    const users = await poll(async () => {
+      const device = (await server.api('GET', `/api/v1/devices/${deviceId}`)).body.device as { inventory?: { users: InventoryUser[] } | null };
+      const list = device.inventory?.users;
+      return list?.find((user) => user.name === 'alex')?.locked === true ? list : undefined;
+    }, 'an inventory showing the lock');
+    expect(users.find((user) => user.name === 'localadmin')).toMatchObject({ locked: false, linkedIdentity: 'it@example.com' });
     const status = await untether(mac, ['status']);
     expect(status.stdout).toMatch(/alex: locked by Untether at \S+, requested by helpdesk@example\.com \(server\), reason: "offboarded"/);
   }, 120_000);

@@ -1,5 +1,5 @@
 // Pure: the facts a scan read in, the Mac's inventory out. No I/O, no clock (the time is a fact).
-import { disabledState, isDisabled } from '../plan/lock.js';
+import { disabledState, isDisabled, linkedIdentityOf } from '../plan/lock.js';
 import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { classifyLoginWindow, hasDemobilizeMechanism, sameChain } from '../loginwindow/chain.js';
 import { classifyAccount, firstStandard, integerValue, isAdmin, isHidden, mobileEvidence } from './classify.js';
@@ -63,6 +63,7 @@ function userInventory(record: DirectoryRecord, facts: ScanFacts, adminGroup: Di
       ? sessionsOf(facts.sessions.value, { names: standardAttribute(record, 'RecordName') ?? [name], uid: integerValue(firstStandard(record, 'UniqueID')) }).length > 0
       : consoleName === name,
     mobile: mobileEvidence(record),
+    linkedIdentity: linkedIdentityOf(record),
     locked: lockedOf(record, facts),
   };
 }

@@ -84,6 +84,12 @@ export const ERROR_CODES = {
   E_ALIAS_GROUP_CONFLICT: { meaning: 'The local alias group for an AD primary GID exists with another GID; the account was rolled back.' },
   E_RENAME_TARGET: { meaning: 'An account rename step found the account under another name than planned; the account was rolled back.' },
   E_NOTIFY_LEDGER: { meaning: 'The ledger of login notices could not be read or written.' },
+  E_LOCK_NOT_OURS: { meaning: 'Unlock refused: the account is disabled by something other than Untether (pwpolicy, an admin, another tool); nothing was changed.' },
+  E_LOCK_SYSTEM_ACCOUNT: { meaning: "Lock refused: the account is a system account (root, daemons, _ accounts, UID below 500); nothing was changed." },
+  E_LOCK_LAST_ADMIN: { meaning: 'Lock refused: the account is the only administrator whose logins are not disabled; nothing was changed.' },
+  E_IDENTITY_NOT_LINKED: { meaning: 'No local account on this Mac is linked to the cloud identity a command names; nothing was changed.' },
+  E_IDENTITY_AMBIGUOUS: { meaning: 'Several local accounts are linked to the cloud identity a command names; nothing was changed.' },
+  E_LOGOUT_FAILED: { meaning: "The account was locked but the user's session did not end after launchctl bootout; the lock applies at the next login." },
 } as const satisfies Record<string, CodeEntry>;
 
 /** An error code from the registry. */

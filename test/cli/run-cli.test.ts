@@ -9,10 +9,10 @@ describe('the untether command line', () => {
   it('lists every command of the fixed interface in its help', async () => {
     const context = captureContext();
     expect(await runCli(['--help'], context)).toBe(EXIT.OK);
-    for (const name of ['scan', 'demobilize', 'restore', 'unbind', 'loginwindow', 'takeover', 'ea', 'status', 'log', 'daemon']) {
+    for (const name of ['scan', 'demobilize', 'restore', 'lock', 'unlock', 'unbind', 'loginwindow', 'takeover', 'ea', 'status', 'log', 'daemon']) {
       expect(context.out()).toMatch(new RegExp(`^  ${name} `, 'm'));
     }
-    expect(COMMANDS.map((command) => command.name)).toHaveLength(10);
+    expect(COMMANDS.map((command) => command.name)).toHaveLength(12);
   });
 
   it('gives each command a help with usage, and every writing command a --dry-run', async () => {

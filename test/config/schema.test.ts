@@ -49,7 +49,7 @@ describe('agent configuration schema', () => {
   });
 
   it('marks the stages that change the Mac as destructive', () => {
-    expect([...DESTRUCTIVE_CONFIG_KEYS].sort()).toEqual(['allowedCommands', 'commandPolicy', 'demobilize', 'loginWindow', 'takeover', 'unbind']);
+    expect([...DESTRUCTIVE_CONFIG_KEYS].sort()).toEqual(['allowedCommands', 'commandPolicy', 'demobilize', 'lock', 'loginWindow', 'takeover', 'unbind']);
     for (const key of DESTRUCTIVE_CONFIG_KEYS) expect(CONFIG_KEYS).toContain(key);
   });
 

@@ -43,6 +43,7 @@ export function baseFacts(overrides: Partial<ScanFacts> = {}): ScanFacts {
     agentVersion: '9.9.9',
     users: { records: [mobileRecord, localRecord, systemRecord], unreadable: [] },
     adminGroup: { ok: true, value: { kind: 'found', record: record('admin', { 'dsAttrTypeStandard:GroupMembership': ['root', 'localadmin'] }) } },
+    disabledGroup: { ok: true, value: { kind: 'not-found', path: '/Groups/com.apple.access_disabled' } },
     binding: { ok: true, value: { bound: true, forest: 'corp.example.com', domain: 'corp.example.com', computerAccount: 'MAC-0001$', options: {} } },
     fileVault: { ok: true, value: { on: true, encryptionInProgress: false, decryptionInProgress: false, lines: ['FileVault is On.'] } },
     fileVaultUsers: { ok: true, value: [{ name: 'localadmin', uuid: LOCAL_GUID }] },

@@ -225,6 +225,27 @@ const commandPolicySchema = z
     description: 'What server commands may touch, on top of "Allowed server commands". An invalid value refuses every destructive command until fixed. Destructive.',
   });
 
+const lockSchema = z
+  .strictObject({
+    loggedInUser: z
+      .enum(['leave', 'logout'])
+      .default('leave')
+      .meta({
+        title: 'When the locked user is logged in',
+        description:
+          '"leave": the lock is applied and the session kept; it takes effect at the next login (and screen unlock is not known to be blocked). "logout": the user sees a notice, and after the grace period the session is ended (launchctl bootout user/<uid>; unsaved work is lost).',
+      }),
+    logoutGraceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(60)
+      .meta({ title: 'Logout grace (seconds)', description: 'With "logout": seconds between the notice and the end of the session (0 to 3600, default 60). Notice text: notices.texts.lock-logout.' }),
+  })
+  .default({ loggedInUser: 'leave', logoutGraceSeconds: 60 })
+  .meta({ title: 'Account locks', description: 'How a lock (untether lock, or the server\'s lock-account command) treats a user who is logged in. Destructive.' });
+
 const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 
 const scheduleSchema = z
@@ -265,6 +286,7 @@ export const agentConfigSchema = z
     takeover: takeoverSchema,
     allowedCommands: allowedCommandsSchema,
     commandPolicy: commandPolicySchema,
+    lock: lockSchema,
     notices: noticeTextsSchema,
     schedule: scheduleSchema,
     logging: loggingSchema,
@@ -284,7 +306,7 @@ export const CONFIG_KEYS = Object.keys(agentConfigSchema.shape) as ConfigKey[];
  * Keys that can change the Mac. When one is invalid it falls back to its default (off), and when the managed
  * file cannot be read these keys ignore the local file too: the profile may be the one that turns them off.
  */
-export const DESTRUCTIVE_CONFIG_KEYS: ReadonlySet<ConfigKey> = new Set(['demobilize', 'unbind', 'loginWindow', 'takeover', 'allowedCommands', 'commandPolicy']);
+export const DESTRUCTIVE_CONFIG_KEYS: ReadonlySet<ConfigKey> = new Set(['demobilize', 'unbind', 'loginWindow', 'takeover', 'allowedCommands', 'commandPolicy', 'lock']);
 
 /** Dotted paths of values that are secrets: never logged, never printed, never sent. */
 export const SECRET_CONFIG_PATHS: readonly string[] = ['server.enrollmentSecret'];

@@ -158,6 +158,8 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
 
   async function handleCommand(command: Command): Promise<HandlerOutcome> {
     emit({ kind: 'command.received', message: command.type, detail: { commandId: command.id } });
+    // A lock's session handling (the logout grace) runs after the action lock is released.
+    let afterLock: ((outcome: HandlerOutcome) => Promise<HandlerOutcome>) | undefined;
     const result = await serial.run(() =>
       runExclusive('daemon', now, async (): Promise<HandlerOutcome> => {
         // Read under the lock, so no CLI action changes the SecureToken holders between this check and the change.
@@ -207,13 +209,21 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
             return { outcome: failed.length === 0 ? 'succeeded' : 'failed', message: report.accounts.map((account) => `${account.plan.user ?? account.plan.cloudUser}: ${account.outcome?.outcome ?? account.plan.action}`).join(', ').slice(0, 2000) };
           }
           case 'lock-account':
-          case 'unlock-account':
-            return { outcome: 'rejected', code: 'E_COMMAND_NO_HANDLER', message: `${command.type} is not built into this agent yet` };
+          case 'unlock-account': {
+            const { runLockCommand } = await import('./lock-command.js');
+            const step = await runLockCommand(command, loaded.config, directory.users, lastSecureTokenHolder(directory.users, cryptoUsers), now);
+            afterLock = step.afterwards;
+            return step.outcome;
+          }
         }
       }),
     ).catch((error: unknown) => ({ ran: true as const, value: { outcome: 'failed' as const, code: 'E_COMMAND_FAILED', message: errorMessage(error).slice(0, 2000) } }));
     if (!result.ran) return { outcome: 'failed', code: 'E_BUSY', message: 'another Untether action is running; send the command again later' };
     request('after-change');
+    if (afterLock) {
+      const first = result.value;
+      return afterLock(first).catch((error: unknown) => ({ ...first, message: `${first.message ?? ''}; session handling failed: ${errorMessage(error)}`.slice(0, 2000) }));
+    }
     return result.value;
   }
 
@@ -240,7 +250,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
       logger: createLogger({ component: 'link' }),
       now,
     });
-    for (const type of ['rescan', 'demobilize', 'restore', 'unbind', 'loginwindow', 'takeover'] as const) {
+    for (const type of ['rescan', 'demobilize', 'restore', 'unbind', 'loginwindow', 'takeover', 'lock-account', 'unlock-account'] as const) {
       link.onCommand(type, (command) => handleCommand(command as Command));
     }
     link.start();

@@ -8,6 +8,12 @@ import type { StageResult } from './state.js';
 const IDP_KINDS = new Set(['jamf-connect', 'xcreds', 'jumpcloud', 'nomad-login']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+// What the protocol's ShortString accepts (checked here without loading zod into the idle daemon).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function isShortText(value: string): boolean {
+  return value.length >= 1 && value.length <= 256 && !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+}
+
 /** The scan as the server stores it. Accounts without a usable UID or GeneratedUID are left out (they are in warnings). */
 export function toProtocolInventory(inventory: MacInventory, hostname = os.hostname()): Inventory {
   const window = inventory.loginWindow;
@@ -34,7 +40,8 @@ export function toProtocolInventory(inventory: MacInventory, hostname = os.hostn
         admin: user.admin,
         secureToken: user.secureToken === 'unknown' ? null : user.secureToken === 'enabled',
         fileVault: user.fileVault,
-        linkedIdentity: null,
+        linkedIdentity: user.linkedIdentity !== null && isShortText(user.linkedIdentity) ? user.linkedIdentity : null,
+        locked: user.locked,
       })),
     binding: inventory.binding.bound ? { kind: 'ad', domain: inventory.binding.domain ?? 'unknown', computerId: inventory.binding.computerAccount } : { kind: 'none' },
     fileVault,

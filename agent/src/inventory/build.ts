@@ -1,4 +1,5 @@
 // Pure: the facts a scan read in, the Mac's inventory out. No I/O, no clock (the time is a fact).
+import { disabledState, isDisabled, linkedIdentityOf } from '../plan/lock.js';
 import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { classifyLoginWindow, hasDemobilizeMechanism, sameChain } from '../loginwindow/chain.js';
 import { classifyAccount, firstStandard, integerValue, isAdmin, isHidden, mobileEvidence } from './classify.js';
@@ -31,6 +32,14 @@ function fileVaultOf(name: string, generatedUid: string | null, facts: ScanFacts
   return facts.fileVaultUsers.value.some((user) => user.name === name || (wanted !== undefined && user.uuid.toUpperCase() === wanted));
 }
 
+/** Whether logins are disabled; unknown only when the group could not be read and the record shows nothing. */
+function lockedOf(record: DirectoryRecord, facts: ScanFacts): boolean | null {
+  const lookup = facts.disabledGroup.ok ? facts.disabledGroup.value : undefined;
+  const state = disabledState(record, lookup === undefined ? undefined : lookup.kind === 'found' ? lookup.record : null);
+  if (isDisabled(state)) return true;
+  return state.inDisabledGroup === null ? null : false;
+}
+
 function userInventory(record: DirectoryRecord, facts: ScanFacts, adminGroup: DirectoryRecord | null, consoleName: string | null): UserInventory {
   const name = record.recordName;
   const generatedUid = firstStandard(record, 'GeneratedUID');
@@ -54,6 +63,8 @@ function userInventory(record: DirectoryRecord, facts: ScanFacts, adminGroup: Di
       ? sessionsOf(facts.sessions.value, { names: standardAttribute(record, 'RecordName') ?? [name], uid: integerValue(firstStandard(record, 'UniqueID')) }).length > 0
       : consoleName === name,
     mobile: mobileEvidence(record),
+    linkedIdentity: linkedIdentityOf(record),
+    locked: lockedOf(record, facts),
   };
 }
 

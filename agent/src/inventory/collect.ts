@@ -1,5 +1,6 @@
 // The edge of the scan: read every fact from the Mac, concurrently, with a fixed number of processes
 // whatever the number of users (one `dscl -plist . -readall /Users` instead of a read per user).
+import { ACCESS_DISABLED_GROUP } from '../plan/lock.js';
 import * as consoleuser from '../system/consoleuser.js';
 import * as defaults from '../system/defaults.js';
 import * as diskutil from '../system/diskutil.js';
@@ -15,7 +16,7 @@ import { defaultMechanismsFrom } from '../loginwindow/chain.js';
 import { MAC_PATHS } from '../system/paths.js';
 import { agentVersion } from '../version.js';
 import { buildInventory } from './build.js';
-import { readFact, type ScanFacts } from './facts.js';
+import { readFact, type Fact, type ScanFacts } from './facts.js';
 import type { MacInventory } from './model.js';
 
 const LOGINWINDOW_DOMAIN = '/Library/Preferences/com.apple.loginwindow';
@@ -28,12 +29,20 @@ export async function readDefaultLoginChain(): Promise<string[]> {
   return defaultMechanismsFrom(plist, security.LOGIN_CONSOLE_RIGHT);
 }
 
+/** One group out of the listing of every group, as a single-record read would have answered. */
+function groupLookup(groups: Fact<dscl.RecordListing>, name: string): Fact<dscl.RecordLookup> {
+  if (!groups.ok) return groups;
+  const record = groups.value.records.find((group) => group.recordName === name);
+  return { ok: true, value: record ? { kind: 'found', record } : { kind: 'not-found', path: `/Groups/${name}` } };
+}
+
 /** Read everything a scan needs from the Mac. Only the user listing is required; other sources may fail. */
 export async function collectScanFacts(now: Date): Promise<ScanFacts> {
-  const [users, adminGroup, binding, fileVault, fileVaultUsers, cryptoUsers, console, loggedIn, macOS, installed, enrollment, loginChain, defaultLoginChain, disableFdeAutoLogin] =
+  const [users, groups, binding, fileVault, fileVaultUsers, cryptoUsers, console, loggedIn, macOS, installed, enrollment, loginChain, defaultLoginChain, disableFdeAutoLogin] =
     await Promise.all([
       dscl.readAllRecords('/Users'),
-      readFact('reading the admin group', () => dscl.readRecord('/Groups/admin')),
+      // Every group in one call: the admin group, and com.apple.access_disabled for the lock state.
+      readFact('reading the local groups', () => dscl.readAllRecords('/Groups')),
       readFact('reading the AD binding', () => dsconfigad.showBinding()),
       readFact('reading FileVault status', () => fdesetup.status()),
       readFact('listing FileVault users', () => fdesetup.listUsers()),
@@ -54,7 +63,8 @@ export async function collectScanFacts(now: Date): Promise<ScanFacts> {
     collectedAt: now,
     agentVersion: agentVersion(),
     users,
-    adminGroup,
+    adminGroup: groupLookup(groups, 'admin'),
+    disabledGroup: groupLookup(groups, ACCESS_DISABLED_GROUP),
     binding,
     fileVault,
     fileVaultUsers,

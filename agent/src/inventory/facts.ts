@@ -18,6 +18,8 @@ export interface ScanFacts {
   agentVersion: string;
   users: RecordListing;
   adminGroup: Fact<RecordLookup>;
+  /** com.apple.access_disabled, one of the places a disabled account shows (plan/lock.ts). */
+  disabledGroup: Fact<RecordLookup>;
   binding: Fact<Binding>;
   fileVault: Fact<FileVaultStatus>;
   fileVaultUsers: Fact<FileVaultUser[]>;

@@ -30,6 +30,10 @@ export interface UserInventory {
   /** Identifiers of user-level configuration profiles (lost when an account is demobilized). */
   profiles: string[];
   loggedIn: boolean;
+  /** The cloud identity a takeover linked the account to (Untether's, XCreds' or Jamf Connect's attribute), or null. */
+  linkedIdentity: string | null;
+  /** Logins disabled (a DisabledUser authentication authority, or com.apple.access_disabled); null when unknown. */
+  locked: boolean | null;
   mobile: MobileEvidence;
 }
 

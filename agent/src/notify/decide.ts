@@ -37,8 +37,8 @@ function fill(template: string, values: Readonly<Partial<Record<NoticePlaceholde
  * The notice for an event in the user's locale: the first locale of "de-CH" → "de" → the configured
  * default → English that has a text for this kind; the button falls back the same way.
  */
-export function noticeFor(event: Pick<AccountEvent, 'kind' | 'user' | 'cloudUser' | 'provider'>, texts: NoticeTexts, locale: string | undefined): Notice {
-  const values = { user: event.user, cloudUser: event.cloudUser ?? '', provider: event.provider ?? '' };
+export function noticeFor(event: Pick<AccountEvent, 'kind' | 'user' | 'cloudUser' | 'provider'> & { seconds?: number }, texts: NoticeTexts, locale: string | undefined): Notice {
+  const values = { user: event.user, cloudUser: event.cloudUser ?? '', provider: event.provider ?? '', seconds: event.seconds === undefined ? '' : String(event.seconds) };
   for (const candidate of localeFallbacks(locale, texts.defaultLocale)) {
     const text = texts.texts[event.kind]?.[candidate] ?? (candidate === 'en' ? DEFAULT_NOTICE_TEXTS[event.kind] : undefined);
     if (text === undefined) continue;

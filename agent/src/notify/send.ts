@@ -14,12 +14,12 @@ export const NOTICE_TIMEOUT_SECONDS = 300;
 export type ShowOutcome = { shown: true; via: 'jamfHelper' | 'osascript' } | { shown: false; via: 'jamfHelper' | 'osascript'; result: ToolResult };
 
 /** Show a notice to the user with this uid, in their session. Resolves when it was clicked or timed out. */
-export async function showNotice(uid: number, notice: Notice): Promise<ShowOutcome> {
+export async function showNotice(uid: number, notice: Notice, timeoutSeconds: number = NOTICE_TIMEOUT_SECONDS): Promise<ShowOutcome> {
   if (await jamfhelper.isInstalled()) {
-    const result = await jamfhelper.showUtilityWindow(uid, { title: notice.title, description: notice.message, button: notice.button, timeoutSeconds: NOTICE_TIMEOUT_SECONDS });
+    const result = await jamfhelper.showUtilityWindow(uid, { title: notice.title, description: notice.message, button: notice.button, timeoutSeconds });
     return result.failed ? { shown: false, via: 'jamfHelper', result } : { shown: true, via: 'jamfHelper' };
   }
-  const result = await osascript.showDialog(uid, { title: notice.title, message: notice.message, button: notice.button, timeoutSeconds: NOTICE_TIMEOUT_SECONDS });
+  const result = await osascript.showDialog(uid, { title: notice.title, message: notice.message, button: notice.button, timeoutSeconds });
   return result.failed ? { shown: false, via: 'osascript', result } : { shown: true, via: 'osascript' };
 }
 

@@ -3,12 +3,12 @@
 import { z } from 'zod';
 
 /** What happened (or is about to happen) to an account, as far as its user needs to know. */
-export const NOTICE_KINDS = ['demobilized', 'demobilize-pending', 'linked', 'link-pending'] as const;
+export const NOTICE_KINDS = ['demobilized', 'demobilize-pending', 'linked', 'link-pending', 'lock-logout'] as const;
 
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** Placeholders a text may use; anything else in braces is refused, so a typo is caught when the config loads. */
-export const NOTICE_PLACEHOLDERS = ['user', 'cloudUser', 'provider'] as const;
+export const NOTICE_PLACEHOLDERS = ['user', 'cloudUser', 'provider', 'seconds'] as const;
 
 export type NoticePlaceholder = (typeof NOTICE_PLACEHOLDERS)[number];
 
@@ -70,6 +70,13 @@ export const DEFAULT_NOTICE_TEXTS: Readonly<Record<NoticeKind, Required<NoticeTe
       'Your account "{user}" will be linked to your cloud account {cloudUser}. Your files stay where they are. After the change, your keychain may ask for your previous password at the next login: enter the password you used before.',
     button: 'OK',
   },
+  // Shown before a locked user's session is ended (lock.loggedInUser "logout"); {seconds} is lock.logoutGraceSeconds.
+  'lock-logout': {
+    title: 'You will be logged out',
+    message:
+      'Your account "{user}" has been disabled on this Mac by your IT department. Save your work now: you will be logged out in {seconds} seconds and will not be able to log in again.',
+    button: 'OK',
+  },
 };
 
 /**
@@ -86,7 +93,7 @@ export const noticeTextsSchema = z
       .meta({
         title: 'Texts',
         description:
-          'By event (demobilized, demobilize-pending, linked, link-pending), then by locale: { title, message, button }. Placeholders: {user}, {cloudUser}, {provider}.',
+          'By event (demobilized, demobilize-pending, linked, link-pending, lock-logout), then by locale: { title, message, button }. Placeholders: {user}, {cloudUser}, {provider}, {seconds} (lock-logout: the grace before the logout).',
       }),
   })
   .default({ defaultLocale: 'en', texts: {} })

@@ -73,6 +73,22 @@ export async function bootout(target: string): Promise<BootoutOutcome> {
   throw SystemToolError.fromResult(result);
 }
 
+/**
+ * End a user's whole launchd domain (`launchctl bootout user/<uid>`): every process of the user's sessions stops, the
+ * GUI session returns to the login window. Apps get no quit events (unsaved work is lost), so callers warn first.
+ * That it ends every session on macOS 13–15 is UNCONFIRMED (account-lock-and-psso.md A.4): callers check sessions
+ * afterwards. Only for person accounts (uid 500 and up): never the system's or root's domain.
+ */
+export async function bootoutUserDomain(uid: number): Promise<BootoutOutcome> {
+  if (!Number.isInteger(uid) || uid < 500) throw new TypeError(`launchctl bootout user/<uid>: ${uid} is not a person's uid (500 or more)`);
+  const result = await runTool('launchctl', ['bootout', `user/${uid}`]);
+  if (!result.failed) return { kind: 'unloaded' };
+  const failure = failureOf(result);
+  if (failure?.kind === 'domain-not-found' || (failure?.kind === 'errno' && failure.errno === 3)) return { kind: 'not-loaded' };
+  if (failure?.kind === 'errno') return { kind: 'failed', errno: failure.errno, message: failure.message };
+  throw SystemToolError.fromResult(result);
+}
+
 /** Mark a service enabled so it may load (`launchctl enable system/<label>`). */
 export async function enable(target: string): Promise<void> {
   await runToolChecked('launchctl', ['enable', checkTarget(target)]);

@@ -16,7 +16,7 @@ const FINAL_STATES: ReadonlySet<JournalState> = new Set(['committed', 'rolled-ba
 const journalEntrySchema = z.object({
   format: z.literal(JOURNAL_FORMAT),
   id: z.string().min(1),
-  kind: z.enum(['demobilize', 'takeover', 'restore']),
+  kind: z.enum(['demobilize', 'takeover', 'restore', 'lock', 'unlock']),
   user: z.string().min(1),
   snapshotId: z.string().min(1),
   operations: z.array(planOperationSchema),

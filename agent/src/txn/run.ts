@@ -16,7 +16,7 @@ import { readUnlockSnapshot, unlockFactsFor, type UnlockSnapshot } from './unloc
 import { verifyChange } from './verify.js';
 
 export interface AccountChange {
-  kind: 'demobilize' | 'takeover' | 'restore';
+  kind: 'demobilize' | 'takeover' | 'restore' | 'lock' | 'unlock';
   user: string;
   operations: PlanOperation[];
 }

@@ -31,8 +31,11 @@ const snapshotSchema = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
   id: z.string().min(1),
   user: z.string().min(1),
-  /** What the snapshot was taken for: a conversion, a takeover, or a restore (restores are never restore targets). */
-  reason: z.enum(['demobilize', 'takeover', 'restore']),
+  /**
+   * What the snapshot was taken for: a conversion, a takeover, a lock, or an undo (a restore or an unlock; undos are
+   * never restore targets, so `untether restore` after an unlock does not lock the account again).
+   */
+  reason: z.enum(['demobilize', 'takeover', 'restore', 'lock', 'unlock']),
   takenAt: z.string(),
   state: accountStateSchema,
   accountFileOwner: z.object({ uid: z.number().int(), gid: z.number().int() }).nullable(),
@@ -97,10 +100,10 @@ export async function loadSnapshot(user: string, id: string): Promise<AccountSna
   return parsed.data.snapshot;
 }
 
-/** The newest snapshot taken before a conversion or takeover of the user (not before a restore). */
+/** The newest snapshot taken before a conversion, takeover or lock of the user (not before a restore or unlock). */
 export async function latestRestorableSnapshot(user: string): Promise<AccountSnapshot | undefined> {
   const names = await listDataFiles(userDirectory(user));
-  for (const name of names.filter((file) => file.endsWith('.json') && !file.includes('-restore-')).reverse()) {
+  for (const name of names.filter((file) => file.endsWith('.json') && !file.includes('-restore-') && !file.includes('-unlock-')).reverse()) {
     return loadSnapshot(user, name.slice(0, -'.json'.length));
   }
   return undefined;

@@ -48,7 +48,7 @@ export function expectedAccountFile(snapshot: AccountState, operations: readonly
 
 /** Every way `after` differs from what the plan promised, plus the invariants of any account change. */
 export function verifyChange(input: {
-  kind: 'demobilize' | 'takeover' | 'restore';
+  kind: 'demobilize' | 'takeover' | 'restore' | 'lock' | 'unlock';
   snapshot: AccountState;
   operations: readonly PlanOperation[];
   after: AccountState | null;
@@ -101,7 +101,10 @@ export function verifyChange(input: {
   const filePresent = expectedAccountFile(snapshot, operations);
   if ((after.accountFile !== null) !== filePresent) problems.push(`~/.account: expected ${filePresent ? 'present' : 'absent'}`);
   const { unlockBefore: before, unlockAfter: afterUnlock } = input;
-  if (before.fileVaultUser !== null && afterUnlock.fileVaultUser !== null && before.fileVaultUser !== afterUnlock.fileVaultUser) {
+  // A lock may take FileVault unlock away on Apple silicon (account-lock-and-psso.md A.2) and an unlock may give it
+  // back: for those kinds only the SecureToken (crypto user) must stay. Whether fdesetup list shows it is UNCONFIRMED.
+  const fileVaultMayChange = input.kind === 'lock' || input.kind === 'unlock';
+  if (!fileVaultMayChange && before.fileVaultUser !== null && afterUnlock.fileVaultUser !== null && before.fileVaultUser !== afterUnlock.fileVaultUser) {
     problems.push(`FileVault unlock ${before.fileVaultUser ? 'lost' : 'gained'} (fdesetup list)`);
   }
   if (before.cryptoUser !== null && afterUnlock.cryptoUser !== null && before.cryptoUser !== afterUnlock.cryptoUser) {

@@ -10,7 +10,8 @@ import { armFault, clearFaults, listFaults, type FaultMode, type FaultSpec } fro
 import type { CallRecord } from './fake/main.js';
 import { isPlistDict, parseXmlPlist, type PlistDict, type PlistValue } from './plist.js';
 import { viewRecord } from './records.js';
-import { fakeEntryPath, materialize, prepareDirectory } from './materialize.js';
+import { disabledReason } from './account-disabled.js';
+import { fakeEntryPath, materialize, prepareDirectory, SIMULATOR_TOOL_PATHS } from './materialize.js';
 import { buildScenario, describeScenario, type ScenarioName, type ScenarioOptions } from './scenarios.js';
 import { parseMacState, type ConsoleState, type MacState } from './state-schema.js';
 import {
@@ -76,6 +77,14 @@ const TOOL_ENVIRONMENT = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'en_US.U
 /** What the Mac was created from (scenario and options), for openSimulatedMac. */
 const SCENARIO_FILE = '.macsim/scenario.json';
 
+
+/** A login the simulated Mac refuses because the account is disabled. */
+export class LoginRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoginRefusedError';
+  }
+}
 
 /** A simulated Mac: its system root plus helpers to inspect and steer it. */
 export class SimulatedMac {
@@ -169,17 +178,30 @@ export class SimulatedMac {
     mkdirSync(database);
   }
 
-  /** Log a user in at the console (scutil, stat and /dev/console follow). */
+  /**
+   * Why a login of this user would be refused, or undefined when it is allowed: the account is disabled
+   * (a DisabledUser authentication authority in any form, or membership of com.apple.access_disabled).
+   */
+  loginRefusal(user: string): string | undefined {
+    const record = this.readUser(user);
+    if (!record) return 'no such user record';
+    const reason = disabledReason(this.root, record);
+    return reason === undefined ? undefined : `the account is disabled (${reason})`;
+  }
+
+  /** Log a user in at the console (scutil, stat and /dev/console follow). A disabled account is refused. */
   login(user: string, options: { nameAlias?: string } = {}): void {
     const record = this.readUser(user);
     if (!record) throw new Error(`logging in "${user}" on the simulated Mac: no such user record`);
+    this.#refuseDisabled(user, record);
     this.setConsole({ mode: 'user', user: primaryName(record), nameAlias: options.nameAlias ?? null });
   }
 
-  /** Open a Terminal (host null) or SSH login for a user: `who` lists it and `ps` shows its processes. */
+  /** Open a Terminal (host null) or SSH login for a user: `who` lists it and `ps` shows its processes. A disabled account is refused. */
   openLogin(user: string, options: { line?: string; host?: string | null } = {}): void {
     const record = this.readUser(user);
     if (!record) throw new Error(`opening a login for "${user}" on the simulated Mac: no such user record`);
+    this.#refuseDisabled(user, record);
     this.updateState((state) => {
       const line = options.line ?? `ttys${String(state.logins.length).padStart(3, '0')}`;
       state.logins.push({ user: primaryName(record), line, host: options.host ?? null });
@@ -228,6 +250,16 @@ export class SimulatedMac {
       if (current.console.mode === 'user' && current.console.user === null) throw new Error('setting the console: mode "user" needs a user');
     });
     this.#syncConsoleOwner(state);
+  }
+
+  #refuseDisabled(user: string, record: DirRecord): void {
+    const reason = disabledReason(this.root, record);
+    if (reason !== undefined) throw new LoginRefusedError(`logging in "${user}" on the simulated Mac: refused, the account is disabled (${reason})`);
+  }
+
+  /** Run pwpolicy (a simulator-only tool: the agent never runs it), e.g. to disable an account "by someone else". */
+  pwpolicy(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return runFile(this.path(SIMULATOR_TOOL_PATHS.pwpolicy), args, options);
   }
 
   #syncConsoleOwner(state: MacState): void {

@@ -5,6 +5,7 @@ export {
   runFile,
   fakeEntryPath,
   SimulatedMac,
+  LoginRefusedError,
   type CreateSimulatedMacOptions,
   type FaultOptions,
   type RunOptions,

@@ -8,8 +8,8 @@ import { toXmlPlist } from './plist.js';
 import type { BuiltScenario } from './scenarios.js';
 import { LAYOUT, atomicWrite, rootPath, writeRecord, writeState } from './store.js';
 
-/** Tools every simulated Mac has that the agent never runs (so they are not in TOOL_PATHS): installing packages. */
-export const SIMULATOR_TOOL_PATHS = { installer: '/usr/sbin/installer', sysctl: '/usr/sbin/sysctl' } as const;
+/** Tools every simulated Mac has that the agent never runs (so they are not in TOOL_PATHS): installing packages, pwpolicy. */
+export const SIMULATOR_TOOL_PATHS = { installer: '/usr/sbin/installer', sysctl: '/usr/sbin/sysctl', pwpolicy: '/usr/bin/pwpolicy' } as const;
 
 /** Tools a Mac only has when the scenario installs them. */
 const OPTIONAL_TOOLS: ReadonlySet<ToolName> = new Set(['authchanger', 'jamf', 'jamfHelper']);

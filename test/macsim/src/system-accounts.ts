@@ -123,6 +123,8 @@ const SYSTEM_GROUPS: readonly SystemGroupSpec[] = [
   { name: '_lpoperator', gid: 100, realName: 'Printing Operators' },
   { name: '_developer', gid: 204, realName: 'Developer Tools Group', nestsAdmin: true },
   { name: '_analyticsusers', gid: 250, realName: 'Analytics Users', nestsAdmin: true },
+  // Captured /etc/group line `com.apple.access_disabled:*:396:` (account-lock-and-psso.md A.1); realname UNCONFIRMED.
+  { name: 'com.apple.access_disabled', gid: 396, realName: 'Disabled Accounts' },
   { name: 'com.apple.access_ssh', gid: 399, realName: 'Remote Login ACL' },
   { name: 'nogroup', gid: -1, realName: 'Unprivileged Group' },
   { name: 'nobody', gid: -2, realName: 'Unprivileged Group' },

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { daemonCommand } from './daemon.js';
 import { demobilizeCommand } from './demobilize.js';
 import { eaCommand } from './ea.js';
+import { lockCommand, unlockCommand } from './lock.js';
 import { loginwindowCommand } from './loginwindow.js';
 import { logCommand } from './log.js';
 import { restoreCommand } from './restore.js';
@@ -15,6 +16,8 @@ export const COMMANDS: readonly Command[] = [
   scanCommand,
   demobilizeCommand,
   restoreCommand,
+  lockCommand,
+  unlockCommand,
   unbindCommand,
   loginwindowCommand,
   takeoverCommand,

@@ -38,6 +38,8 @@ const TOOLS: Record<string, () => Promise<ToolHandler>> = {
   // Simulator-only tools (the agent never runs them): packages are installed with them in tests.
   installer: async () => (await import('../tools/installer.js')).installer,
   sysctl: async () => (await import('../tools/installer.js')).sysctl,
+  // Disables accounts "by someone else" in lock tests (the agent locks with dscl).
+  pwpolicy: async () => (await import('../tools/pwpolicy.js')).pwpolicy,
 };
 
 /** One line of calls.jsonl. */

@@ -6,6 +6,8 @@ export const DS_ERRORS = {
   eDSOpenNodeFailed: -14002,
   eDSUnknownNodeName: -14009,
   eDSAuthFailed: -14090,
+  /** What authonly of a disabled account answers: name and number from DirServicesTypes.h, the answer itself UNCONFIRMED. */
+  eDSAuthAccountDisabled: -14167,
   eDSPermissionError: -14120,
   eDSAttributeNotFound: -14134,
   eDSRecordNotFound: -14136,

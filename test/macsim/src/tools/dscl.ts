@@ -1,6 +1,7 @@
 // Fake /usr/bin/dscl over the dslocal record store and the search policy in state.json: argument parsing,
 // reads and authonly here, writes in dscl-writes.ts. Formats, streams and exit codes: macos-tools.md §1.
 // Anything else fails loudly (Unsupported).
+import { disabledReason } from '../account-disabled.js';
 import { Unsupported, reading, type FakeContext, type Invocation, type ToolHandler } from '../fake/context.js';
 import { toXmlPlist, type PlistDict } from '../plist.js';
 import {
@@ -211,6 +212,11 @@ function authOnly(ctx: FakeContext, node: string, args: readonly string[]): numb
   const stored = findRecord(ctx.root, 'users', user);
   const expected = ctx.state().passwords[user] ?? (stored ? ctx.state().passwords[primaryName(stored.record)] : undefined);
   const ok = stored !== undefined && hasShadowHashAuthority(stored.record) && stored.record.ShadowHashData !== undefined && expected === password;
+  // A disabled account fails even with the right password (account-lock-and-psso.md A.1; the DS error is UNCONFIRMED).
+  if (ok && disabledReason(ctx.root, stored.record) !== undefined) {
+    ctx.err('Authentication for node /Local/Default failed. (-14167, eDSAuthAccountDisabled)\n');
+    return dsError(ctx, 'eDSAuthAccountDisabled');
+  }
   if (ok) return 0;
   ctx.err('Authentication for node /Local/Default failed. (-14090, eDSAuthFailed)\n');
   return dsError(ctx, 'eDSAuthFailed');

@@ -7,7 +7,8 @@ import { jobAlive, startJob, stopJob, type JobDefinition } from './launchd-proce
 import { Unsupported, SESSION_UID_ENV, reading, type FakeContext, type Invocation, type ToolHandler } from '../fake/context.js';
 import { isPlistDict, parseXmlPlist } from '../plist.js';
 import type { LaunchdJob, MacState } from '../state-schema.js';
-import { rootPath, updateState } from '../store.js';
+import { firstValue, stringValues } from '../records.js';
+import { listRecords, rootPath, updateState } from '../store.js';
 
 const TRY_AS_ROOT = 'Try re-running the command as root for richer errors.\n';
 
@@ -112,6 +113,44 @@ function bootout(ctx: FakeContext, domain: string, label: string | undefined, pl
   return 0;
 }
 
+/**
+ * `launchctl bootout user/<uid>` (or gui/<uid>): end the user's domain: the console session goes back to the login
+ * window, and background, terminal and SSH sessions, leftover processes and the domain's jobs end. That it ends
+ * every kind of session on real macOS 13–15 is UNCONFIRMED (account-lock-and-psso.md A.4); no session at all
+ * answers like an unknown job (`Boot-out failed: 3: No such process`, also UNCONFIRMED for a domain).
+ */
+function bootoutUserDomain(ctx: FakeContext, kind: 'user' | 'gui', uid: string): number {
+  if (!ctx.isRoot) {
+    ctx.err('Boot-out failed: 1: Operation not permitted\n'); // approximate, as for system jobs
+    return 1;
+  }
+  const names = listRecords(ctx.root, 'users').filter((stored) => firstValue(stored.record, 'uid') === uid).flatMap((stored) => stringValues(stored.record, 'name'));
+  const ended = updateState(ctx.root, (state) => {
+    const mine = (name: string | null) => name !== null && names.includes(name);
+    let count = 0;
+    if (state.console.mode === 'user' && mine(state.console.user)) {
+      state.console = { ...state.console, mode: 'loginwindow', user: null, nameAlias: null };
+      count += 1;
+    }
+    const before = state.console.otherSessions.length + state.logins.length + state.userProcesses.length;
+    state.console.otherSessions = state.console.otherSessions.filter((name) => !mine(name));
+    if (kind === 'user') {
+      state.logins = state.logins.filter((login) => !mine(login.user));
+      state.userProcesses = state.userProcesses.filter((running) => !mine(running.user));
+    }
+    count += before - (state.console.otherSessions.length + state.logins.length + state.userProcesses.length);
+    const jobs = state.launchd.jobs.filter((job) => job.domain === `gui/${uid}`);
+    state.launchd.jobs = state.launchd.jobs.filter((job) => job.domain !== `gui/${uid}`);
+    return { count: count + jobs.length, jobs };
+  });
+  for (const job of ended.jobs) if (job.running) stopJob(job.pid, readJobPlist(ctx.root, job.plistPath)?.exitTimeOut ?? 20);
+  if (ended.count === 0) {
+    ctx.err('Boot-out failed: 3: No such process\n');
+    return 3;
+  }
+  return 0;
+}
+
 function printJob(ctx: FakeContext, domain: string, label: string): number {
   const job = findJob(ctx.state(), domain, label);
   if (!job) return notFound(ctx, domain, label);
@@ -207,6 +246,16 @@ export const launchctl: ToolHandler = (ctx) => {
     case 'bootout': {
       const [first, second, ...rest] = args;
       if (first === undefined || rest.length > 0) throw new Unsupported();
+      const domainOnly = second === undefined ? /^(user|gui)\/(\d+)$/.exec(first) : null;
+      if (domainOnly) {
+        return write(
+          () => bootoutUserDomain(ctx, domainOnly[1] as 'user' | 'gui', domainOnly[2]!),
+          () => {
+            ctx.err('Boot-out failed: 5: Input/output error\n');
+            return 5;
+          },
+        );
+      }
       const target = second === undefined ? parseServiceTarget(first) : { domain: parseDomain(first), label: undefined };
       return write(
         () => bootout(ctx, target.domain, target.label, second),

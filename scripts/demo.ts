@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildXmlPlist, type PlistValue } from '../agent/src/system/plist.js';
 import { createSimulatedMac, type CreateSimulatedMacOptions, type SimulatedMac } from '../test/macsim/src/index.js';
-import { startDemoServer } from './demo-server.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'agent', 'src', 'cli', 'main.js');
 const exitWhenDone = process.argv.includes('--exit-when-done');
@@ -23,6 +23,45 @@ const FLEET: ReadonlyArray<{ name: string; options: Omit<CreateSimulatedMacOptio
   { name: 'mac-design-04', options: { scenario: 'ad-bound-fv-autologin' } },
   { name: 'mac-lab-05', options: { scenario: 'fleet', mobileUsers: 6 } },
 ];
+
+/** The employee who leaves after the migration: a local account now on three of the Macs. */
+const DEPARTED = 'mchen';
+
+/** What an admin does in the dashboard's Account locks panel, through the same API, logged in as the admin. */
+async function offboard(server: DemoServer, user: string): Promise<void> {
+  const login = await fetch(`${server.url}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: server.adminUser, password: server.adminPassword }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const api = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${server.url}${route}`, {
+      method,
+      headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${route}: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  type LockDetail = { lock: { id: string }; devices: Array<{ hostname: string; state: string; code: string | null }> };
+  const settled = async (lockId: string, done: string): Promise<LockDetail['devices']> => {
+    for (let attempt = 0; attempt < 120; attempt += 1) {
+      const detail = await api<LockDetail>('GET', `/api/v1/locks/${lockId}`);
+      if (detail.devices.length > 0 && detail.devices.every((device) => device.state === done || device.state === 'refused' || device.state === 'failed')) return detail.devices;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error(`the ${done} state did not arrive from every Mac within a minute`);
+  };
+  const states = (devices: LockDetail['devices']) => devices.map((device) => `${device.hostname} ${device.state}${device.code ? ` (${device.code})` : ''}`).join(', ');
+
+  const { count } = await api<{ count: number }>('POST', '/api/v1/locks/preview', { user });
+  say(`${user} has left the company: the admin locks the account on every Mac that has it (${count}), from the Account locks panel`);
+  const created = await api<{ lock: { id: string } }>('POST', '/api/v1/locks', { user, reason: 'left the company', confirmCount: count });
+  say(`lock of ${user}: ${states(await settled(created.lock.id, 'applied'))}`);
+  await api('POST', `/api/v1/locks/${created.lock.id}/unlock`, { reason: 'demo: rehired' });
+  say(`unlock of ${user}: ${states(await settled(created.lock.id, 'unlocked'))}; the audit log (GET /api/v1/audit) has both, with who and why`);
+}
 
 function say(line: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
@@ -62,7 +101,8 @@ async function main(): Promise<void> {
       demobilize: { enabled: true, when: 'login', allUsers: true },
       unbind: { enabled: true },
       loginWindow: { enabled: true, preset: 'jamf-connect' },
-      allowedCommands: { rescan: true, demobilize: true, restore: true, unbind: true, loginwindow: true },
+      allowedCommands: { rescan: true, demobilize: true, restore: true, unbind: true, loginwindow: true, 'lock-account': true, 'unlock-account': true },
+      commandPolicy: { protectedAccounts: ['localadmin'] },
     };
     writeFileSync(managed, buildXmlPlist(config as PlistValue));
     const daemon = execa(process.execPath, [cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
@@ -96,7 +136,10 @@ async function main(): Promise<void> {
     say(stages.join(' | '));
     if (macs.every(({ mac }) => stageOf(mac) === 'done')) {
       say(`Every Mac is demobilized, unbound and on the Jamf Connect login window. The dashboard at ${server.url} shows the whole story.`);
+      await offboard(server, DEPARTED);
       if (exitWhenDone) return stop(0);
+      say('The demo keeps running so you can look around; Ctrl-C stops it.');
+      await new Promise(() => undefined);
     }
     if (exitWhenDone && Date.now() - started > DEMO_TIMEOUT_MS) {
       say('demo: not every Mac finished in time');

@@ -5,6 +5,7 @@
 // exponential backoff. After a reconnect it flushes one queued event and counts as current when the server acks it.
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { localAddress } from './loopback.js';
 import { DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, backoffDelayMs } from '../../agent/src/link/backoff.js';
 
 export interface FleetDevice {
@@ -42,11 +43,6 @@ export type FleetReport =
 
 function report(message: FleetReport): void {
   process.send?.(message);
-}
-
-/** Spread client sockets over many loopback source addresses, so one address pair does not run out of ports. */
-function localAddress(index: number): string {
-  return `127.0.0.${2 + (index % 200)}`;
 }
 
 function inventoryOf(device: FleetDevice, user: { name: string; identity: string }): string {

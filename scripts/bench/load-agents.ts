@@ -3,6 +3,7 @@
 // from a few connections with a bounded window of unacked events, like the real agent's queue flush.
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { localAddress } from './loopback.js';
 
 /** Instructions from the benchmark. */
 export type LoadJob =
@@ -21,11 +22,6 @@ const sockets: WebSocket[] = [];
 
 function send(report: LoadReport): void {
   process.send?.(report);
-}
-
-/** Spread client sockets over many loopback source addresses, so one pair of addresses does not run out of ports. */
-function localAddress(index: number): string {
-  return `127.0.0.${2 + (index % 200)}`;
 }
 
 function connectOne(url: string, device: { token: string; hardwareUuid: string; serial: string }, index: number): Promise<WebSocket> {

@@ -14,18 +14,9 @@ import { seededPassword } from '../macsim/src/index.js';
 import { startDaemon, writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac, untether } from '../helpers/sim.js';
 import { startTestServer, type TestServer } from '../server/helpers/harness.js';
+import { poll } from '../helpers/poll.js';
 
 type CommandRow = { id: string; status: string; result: { outcome: string; code?: string; message?: string } | null };
-
-async function poll<T>(read: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('lock-account and unlock-account with the real daemon and server', () => {
   let driver: SqlDriver;

@@ -15,21 +15,12 @@ import { LoginRefusedError } from '../macsim/src/harness.js';
 import { startDaemon, writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac } from '../helpers/sim.js';
 import { startTestServer, type TestServer } from '../server/helpers/harness.js';
+import { poll } from '../helpers/poll.js';
 
 const IDENTITY = 'alex.rivera@example.com';
 
 type DeviceRow = { id: string; hostname: string; online: boolean };
 type LockDevice = { hostname: string; state: string; code: string | null; message: string | null };
-
-async function poll<T>(read: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** A local-only Mac with its own hardware identity and hostname, alex linked to the person, alex logged out. */
 function macOf(name: string, serial: string, uuid: string, allowLocks: boolean, server: TestServer): SimulatedMac {
@@ -77,7 +68,7 @@ describe('offboarding: a fleet-wide lock by cloud identity, with real daemons an
     return poll(async () => {
       const rows = await lockDevices();
       return Object.entries(wanted).every(([host, state]) => rows.some((row) => row.hostname === host && row.state === state)) ? rows : undefined;
-    }, `lock progress ${JSON.stringify(wanted)}`);
+    }, `lock progress ${JSON.stringify(wanted)}`, 90_000);
   }
 
   beforeAll(async () => {
@@ -92,12 +83,12 @@ describe('offboarding: a fleet-wide lock by cloud identity, with real daemons an
     await poll(async () => {
       const rows = await devices();
       return rows.length === 3 && rows.every((row) => row.online) ? rows : undefined;
-    }, 'three Macs online');
-    await poll(async () => ((await server.api('POST', '/api/v1/locks/preview', { identity: IDENTITY })).body.count === 3 ? true : undefined), 'three inventories naming the identity');
+    }, 'three Macs online', 90_000);
+    await poll(async () => ((await server.api('POST', '/api/v1/locks/preview', { identity: IDENTITY })).body.count === 3 ? true : undefined), 'three inventories naming the identity', 90_000);
     const third = daemons.pop()!;
     third.kill('SIGTERM');
     await third;
-    await poll(async () => ((await devices()).find((row) => row.hostname === 'mac-offline')?.online === false ? true : undefined), 'the third Mac offline');
+    await poll(async () => ((await devices()).find((row) => row.hostname === 'mac-offline')?.online === false ? true : undefined), 'the third Mac offline', 90_000);
   }, 180_000);
 
   afterAll(async () => {

@@ -15,6 +15,7 @@ import { waitForState, writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac } from '../helpers/sim.js';
 import { runFile, type SimulatedMac } from '../macsim/src/index.js';
 import { standInRuntimes } from './support.js';
+import { poll } from '../helpers/poll.js';
 
 let work: string;
 const packages: Record<'current' | 'newer' | 'older', BuiltPackage> = {} as never;
@@ -50,16 +51,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function poll<T>(read: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 interface Device {
   id: string;
@@ -138,7 +129,7 @@ describe.each(ARCHITECTURES)('the package on a simulated %s Mac', (arch: Archite
     expect(alive(running!.pid)).toBe(true);
     // The daemon runs from the installed bundle and reaches the real server: it enrolls and reports.
     await waitForState(mac, (state) => state.stage !== undefined);
-    expect(await poll(device, 'the daemon to enroll')).toMatchObject({ hardwareUuid });
+    expect(await poll(device, 'the daemon to enroll', 90_000)).toMatchObject({ hardwareUuid });
   }, 180_000);
 
   it('upgrades in place: a newer package keeps configuration, token, journal and snapshots, and restarts the daemon', async () => {
@@ -146,7 +137,7 @@ describe.each(ARCHITECTURES)('the package on a simulated %s Mac', (arch: Archite
     writeFileSync(mac.path(`${AGENT_DATA.snapshots}/jdoe/s1.json`), '{"snapshot":"kept"}');
     mkdirSync(mac.path(AGENT_DATA.journalHistory), { recursive: true, mode: 0o700 });
     writeFileSync(mac.path(`${AGENT_DATA.journalHistory}/e1.json`), '{"state":"committed"}');
-    await poll(() => (readdirSync(mac.path(`${INSTALL_PATHS.supportDir}/link`)).length > 0 ? true : undefined), 'the token file');
+    await poll(() => (readdirSync(mac.path(`${INSTALL_PATHS.supportDir}/link`)).length > 0 ? true : undefined), 'the token file', 90_000);
     const before = {
       link: contentsOf(mac, `${INSTALL_PATHS.supportDir}/link`),
       snapshots: contentsOf(mac, AGENT_DATA.snapshots),

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InventoryUser } from '../../protocol/src/index.js';
-import type { Store } from '../../server/src/store/store.js';
 import { sampleInventory } from '../protocol/samples.js';
-import { RawAgent, startTestServer, type TestServer } from './helpers/harness.js';
+import { RawAgent, type TestServer } from './helpers/harness.js';
+import { twoInstancesOnPostgres } from './helpers/instances.js';
 import { postgresAvailable } from './helpers/postgres.js';
-import { freshPostgresUrl, openTestStore } from './helpers/stores.js';
 
 function user(name: string): InventoryUser {
   return { ...sampleInventory().users[1]!, name, linkedIdentity: null, generatedUid: randomUUID().toUpperCase() };
@@ -21,24 +20,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe.skipIf(!postgresAvailable() && process.env.CI === undefined)('lock cache on several instances of one PostgreSQL', () => {
-  let storeA: Store;
-  let storeB: Store;
-  let serverA: TestServer;
-  let serverB: TestServer;
-
-  beforeAll(async () => {
-    const url = await freshPostgresUrl();
-    storeA = await openTestStore('postgres', url);
-    storeB = await openTestStore('postgres', url);
-    serverA = await startTestServer(storeA, { commandSweepMs: 60_000 });
-    serverB = await startTestServer(storeB, { commandSweepMs: 60_000 });
-  }, 60_000);
-  afterAll(async () => {
-    await serverA?.close();
-    await serverB?.close();
-    await storeA?.close();
-    await storeB?.close();
-  });
+  const pair = twoInstancesOnPostgres();
 
   async function connect(server: TestServer): Promise<{ agent: RawAgent; report(users: InventoryUser[]): Promise<void> }> {
     const device = await server.enroll();
@@ -58,22 +40,22 @@ describe.skipIf(!postgresAvailable() && process.env.CI === undefined)('lock cach
   }
 
   it('matches inventories in memory: one cache load and no query while no lock names their accounts', async () => {
-    const macs = await Promise.all([connect(serverB), connect(serverB), connect(serverB)]);
-    const before = { ...serverB.app.lockFollowUp.stats };
+    const macs = await Promise.all([connect(pair.serverB), connect(pair.serverB), connect(pair.serverB)]);
+    const before = { ...pair.serverB.app.lockFollowUp.stats };
     for (let round = 0; round < 5; round += 1) for (const mac of macs) await mac.report([user('nora'), user('otto')]);
-    const after = serverB.app.lockFollowUp.stats;
+    const after = pair.serverB.app.lockFollowUp.stats;
     expect(after.cacheLoads - before.cacheLoads).toBeLessThanOrEqual(1);
     expect(after.historyQueries).toBe(before.historyQueries);
     for (const mac of macs) mac.agent.close();
   });
 
   it('reloads the cache on every instance when a lock is created on one, so the next inventory on another is matched', async () => {
-    const mac = await connect(serverB);
+    const mac = await connect(pair.serverB);
     await mac.report([user('pia')]);
-    const notices = serverB.app.lockFollowUp.stats.notices;
-    const created = await serverA.api('POST', '/api/v1/locks', { user: 'pat', reason: 'left', confirmCount: 0 });
+    const notices = pair.serverB.app.lockFollowUp.stats.notices;
+    const created = await pair.serverA.api('POST', '/api/v1/locks', { user: 'pat', reason: 'left', confirmCount: 0 });
     expect(created.status).toBe(201);
-    await until(() => serverB.app.lockFollowUp.stats.notices > notices, 'the locks notice on instance B');
+    await until(() => pair.serverB.app.lockFollowUp.stats.notices > notices, 'the locks notice on instance B');
     await mac.report([user('pia'), user('PAT')]);
     const command = await mac.agent.waitFor('command', (message) => message.command.type === 'lock-account');
     expect(command.command.params).toMatchObject({ account: { by: 'user', user: 'PAT' }, lockId: created.body.lock.id });

@@ -94,6 +94,17 @@ describe.each(testBackends())('store on %s', (backend) => {
     expect(last).toMatchObject({ day: '2026-11-02', demobilized: 1, unbound: 1, idpLoginWindow: 1 });
   });
 
+  it('moves only the inventory time when a device sends the inventory it sent before, and still stores a changed one', async () => {
+    const deviceId = await enroll(store, secretId, 9);
+    await store.saveInventory(deviceId, sampleInventory(), NOW, NOW);
+    const later = new Date('2026-11-03T12:00:00Z');
+    await store.saveInventory(deviceId, sampleInventory(), later, later);
+    expect(await store.getDevice(deviceId, later)).toMatchObject({ hostname: 'mac-0001', inventoryAt: later.toISOString() });
+    const renamed = new Date('2026-11-04T12:00:00Z');
+    await store.saveInventory(deviceId, sampleInventory({ hostname: 'mac-renamed' }), renamed, renamed);
+    expect(await store.getDevice(deviceId, renamed)).toMatchObject({ hostname: 'mac-renamed', inventoryAt: renamed.toISOString() });
+  });
+
   it('derives the device state from the stage state', async () => {
     const deviceId = await enroll(store, secretId, 3);
     await store.saveStageState(deviceId, sampleStageState(), NOW);

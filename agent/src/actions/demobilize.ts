@@ -48,10 +48,16 @@ async function settle<T>(what: string, read: Promise<T>, warnings: string[]): Pr
   }
 }
 
-/** Read what every plan needs, once: directory, sessions, FileVault, tokens, profiles, Full Disk Access. */
-async function readFacts(warnings: string[]): Promise<{ facts: DemobilizeFacts; users: DirectoryRecord[]; groups: DirectoryRecord[]; unlock: UnlockSnapshot }> {
+/**
+ * Read what every plan needs, once: directory, sessions, FileVault, tokens, profiles, Full Disk Access.
+ * `directory` is the users-and-groups read already under way (the admin checks start from it).
+ */
+async function readFacts(
+  directoryRead: Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }>,
+  warnings: string[],
+): Promise<{ facts: DemobilizeFacts; users: DirectoryRecord[]; groups: DirectoryRecord[]; unlock: UnlockSnapshot }> {
   const [directory, sessions, fileVault, autoLoginManaged, autoLoginLocal, unlock, profiles, fullDiskAccess] = await Promise.all([
-    readDirectory(),
+    directoryRead,
     settle('reading who is logged in', readSessions(), warnings),
     settle('reading FileVault status', fileVaultStatus(), warnings),
     settle('reading DisableFDEAutoLogin (profile)', readBoolDefault('/Library/Managed Preferences/com.apple.loginwindow', 'DisableFDEAutoLogin'), warnings),
@@ -87,18 +93,39 @@ function selectRecords(users: readonly DirectoryRecord[], requested: readonly st
   return requested.map((name) => users.find((record) => record.recordName === name)!);
 }
 
+/**
+ * Which requested mobile accounts are admins today, AD groups included: dseditgroup resolves AD admin groups,
+ * which stop resolving at unbind (one process per mobile account, started as soon as the records are read).
+ */
+async function readEffectiveAdmins(
+  directoryRead: Promise<{ users: DirectoryRecord[] }>,
+  request: DemobilizeRequest,
+): Promise<Map<string, boolean>> {
+  const admins = new Map<string, boolean>();
+  if (request.policy.admin !== 'preserve') return admins;
+  let candidates: DirectoryRecord[];
+  try {
+    candidates = selectRecords((await directoryRead).users, request.users);
+  } catch {
+    return admins; // demobilize() reports the unknown names (and a failed read) itself
+  }
+  for (const record of candidates.filter(isMobileAccount)) {
+    admins.set(record.recordName, (await checkMember(record.recordName, 'admin').catch(() => 'not-member')) === 'member');
+  }
+  return admins;
+}
+
 /** Plan (and unless dry-run, convert) the requested accounts. */
 export async function demobilize(request: DemobilizeRequest): Promise<DemobilizeReport> {
   const warnings: string[] = [];
-  const { facts, users, groups, unlock } = await readFacts(warnings);
+  const directoryRead = readDirectory();
+  const [{ facts, users, groups, unlock }, effectiveAdmins] = await Promise.all([readFacts(directoryRead, warnings), readEffectiveAdmins(directoryRead, request)]);
   const candidates = selectRecords(users, request.users);
   const plans: UserPlan[] = [];
   for (const record of candidates) {
     const home = firstStandard(record, 'NFSHomeDirectory');
     const mobile = isMobileAccount(record);
-    // dseditgroup resolves AD admin groups, which stop resolving at unbind (one process per mobile account).
-    const effectiveAdmin =
-      mobile && request.policy.admin === 'preserve' ? (await checkMember(record.recordName, 'admin').catch(() => 'not-member')) === 'member' : false;
+    const effectiveAdmin = mobile && (effectiveAdmins.get(record.recordName) ?? false);
     const accountFile = mobile && home ? await accountFileExists(home).catch(() => false) : false;
     plans.push(planDemobilization({ record, accountFileExists: accountFile, effectiveAdmin }, facts, request.policy));
   }

@@ -12,6 +12,7 @@ import {
   type RecordListing,
 } from './directory-record.js';
 import { parseDsErrorName, parseDsclList, parseDsclNames, type DsErrorName, type DsclListEntry } from './dscl-text.js';
+import { readUsersAndGroups, type UsersAndGroups } from './dscl-batch.js';
 import { SystemToolError } from './errors.js';
 import { parseToolOutput } from './output.js';
 import { runTool, runToolChecked } from './run.js';
@@ -20,6 +21,7 @@ import { runTool, runToolChecked } from './run.js';
 export type { AttributeType, DirectoryRecord, RecordListing, DsErrorName, DsclListEntry };
 export { nativeAttribute, standardAttribute, attributeValues, nativeType, standardType } from './directory-record.js';
 export { parseDsclList, parseDsclRead, parseDsErrorName } from './dscl-text.js';
+export { runWrites, batchLine, type DsclWrite, type DsclWriteVerb, type WriteBatchReport, type UsersAndGroups } from './dscl-batch.js';
 
 /** The record types the agent reads in bulk. */
 export type RecordTypePath = '/Users' | '/Groups';
@@ -57,6 +59,17 @@ function checkAttribute(type: string): AttributeType {
 export async function readAllRecords(path: RecordTypePath): Promise<RecordListing> {
   const result = await runToolChecked('dscl', ['-plist', LOCAL_NODE, '-readall', path]);
   return parseToolOutput(result, parseDsclPlistRecords);
+}
+
+/**
+ * Every user and every group with one dscl process (interactive `readall /Users` and `readall /Groups`,
+ * see dscl-batch.ts); falls back to one readAllRecords each when the interactive output is not two plists.
+ */
+export async function readAllUsersAndGroups(): Promise<UsersAndGroups> {
+  return readUsersAndGroups(async () => {
+    const [users, groups] = await Promise.all([readAllRecords('/Users'), readAllRecords('/Groups')]);
+    return { users, groups };
+  });
 }
 
 /** Read one record (`dscl -plist . -read /Users/x`); a missing record is `{ kind: 'not-found' }`, not an error. */

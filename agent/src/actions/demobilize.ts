@@ -3,12 +3,12 @@
 import { errorMessage, UntetherError } from '../errors.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { firstStandard, isMobileAccount } from '../inventory/classify.js';
-import { planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
+import { ADMIN_GROUP, planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
 import type { DemobilizePolicy } from '../plan/policy.js';
 import { readSessions } from '../system/sessions.js';
 import { readBoolDefault } from '../system/defaults.js';
 import { checkMember } from '../system/dseditgroup.js';
-import type { DirectoryRecord } from '../system/dscl.js';
+import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { status as fileVaultStatus } from '../system/fdesetup.js';
 import { accountFileExists } from '../system/files.js';
 import { probeFullDiskAccess } from '../system/full-disk-access.js';
@@ -93,24 +93,59 @@ function selectRecords(users: readonly DirectoryRecord[], requested: readonly st
   return requested.map((name) => users.find((record) => record.recordName === name)!);
 }
 
+/** dseditgroup checks at once while the admin memberships are read (each is one short process). */
+const MEMBERSHIP_CHECKS_AT_ONCE = 4;
+
 /**
- * Which requested mobile accounts are admins today, AD groups included: dseditgroup resolves AD admin groups,
- * which stop resolving at unbind (one process per mobile account, started as soon as the records are read).
+ * Whether a user is in the local admin group, decided from records already read; undefined when only
+ * opendirectoryd can tell. Membership is the primary group, GroupMembership (short name), GroupMembers
+ * (GeneratedUID) or a nested group; nested groups are where AD groups sit ("Allow administration by"), and
+ * they stop resolving at unbind, so a group with any NestedGroups is left to dseditgroup.
+ */
+export function directAdminMembership(record: DirectoryRecord, groups: readonly DirectoryRecord[]): boolean | undefined {
+  const admin = groups.find((group) => group.recordName === ADMIN_GROUP);
+  if (admin === undefined || (standardAttribute(admin, 'NestedGroups') ?? []).length > 0) return undefined;
+  const guid = firstStandard(record, 'GeneratedUID')?.toUpperCase();
+  const adminGid = firstStandard(admin, 'PrimaryGroupID');
+  return (
+    (adminGid !== null && firstStandard(record, 'PrimaryGroupID') === adminGid) ||
+    (standardAttribute(admin, 'GroupMembership') ?? []).some((name) => (standardAttribute(record, 'RecordName') ?? [record.recordName]).includes(name)) ||
+    (guid !== undefined && (standardAttribute(admin, 'GroupMembers') ?? []).some((member) => member.toUpperCase() === guid))
+  );
+}
+
+/**
+ * Which requested mobile accounts are admins today, AD groups included. Without nested groups in admin the
+ * records already read decide; otherwise dseditgroup resolves them (AD admin groups stop resolving at unbind),
+ * a few at a time, started as soon as the records are read.
  */
 async function readEffectiveAdmins(
-  directoryRead: Promise<{ users: DirectoryRecord[] }>,
+  directoryRead: Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }>,
   request: DemobilizeRequest,
 ): Promise<Map<string, boolean>> {
   const admins = new Map<string, boolean>();
   if (request.policy.admin !== 'preserve') return admins;
   let candidates: DirectoryRecord[];
+  let groups: DirectoryRecord[];
   try {
-    candidates = selectRecords((await directoryRead).users, request.users);
+    const directory = await directoryRead;
+    candidates = selectRecords(directory.users, request.users).filter(isMobileAccount);
+    groups = directory.groups;
   } catch {
     return admins; // demobilize() reports the unknown names (and a failed read) itself
   }
-  for (const record of candidates.filter(isMobileAccount)) {
-    admins.set(record.recordName, (await checkMember(record.recordName, 'admin').catch(() => 'not-member')) === 'member');
+  const unresolved: DirectoryRecord[] = [];
+  for (const record of candidates) {
+    const known = directAdminMembership(record, groups);
+    if (known === undefined) unresolved.push(record);
+    else admins.set(record.recordName, known);
+  }
+  for (let start = 0; start < unresolved.length; start += MEMBERSHIP_CHECKS_AT_ONCE) {
+    await Promise.all(
+      unresolved.slice(start, start + MEMBERSHIP_CHECKS_AT_ONCE).map(async (record) => {
+        admins.set(record.recordName, (await checkMember(record.recordName, ADMIN_GROUP).catch(() => 'not-member')) === 'member');
+      }),
+    );
   }
   return admins;
 }

@@ -47,7 +47,6 @@ export const MAX_BATCH_LINES = 2000;
 
 const RECORD_PATH = /^\/(Users|Groups)\/[^/\n]+$/;
 // Tab is fine inside a quoted word; every other control character (newline ends the line) goes via argv.
-// eslint-disable-next-line no-control-regex
 const UNSAFE_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /**

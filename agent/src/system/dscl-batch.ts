@@ -1,5 +1,5 @@
 // Many dscl commands through ONE /usr/bin/dscl process: `dscl -q -raw .` (or `-q -plist .`) with no command
-// reads commands from stdin, one per line (macos-tools.md §1.7). Two uses: the attribute writes of a batch of
+// reads commands from stdin, one per line (docs/decisions/2026-12-03-dscl-batches.md). Two uses: the attribute writes of a batch of
 // account changes, and reading every user and group at once.
 //
 // What the design relies on, and what it does not:

@@ -27,6 +27,10 @@ export interface OperationTarget {
  * The dscl attribute writes that do exactly what `operation` does, for a batch; undefined when the operation
  * is not a plain attribute write (files, home folders, group creation) and runs on its own.
  *
+ * A rename is never batched: every write after it addresses the record by its new name, and had the rename
+ * failed inside a batch, a later `create` there would make a second, new record. On its own, a failed rename
+ * stops the account at once, as before.
+ *
  * Group membership: `dseditgroup -o edit -a|-d USER -t user GROUP` changes two attributes of the group, the
  * short name in GroupMembership and the user's GeneratedUID in GroupMembers (macos-tools.md §9; the
  * simulated dseditgroup does the same). A batch writes those two with `merge` (add only what is missing) and
@@ -43,10 +47,6 @@ export function dsclWritesFor(target: OperationTarget, operation: PlanOperation)
       return [{ verb: 'create', path, attribute: operation.attribute, values: operation.values }];
     case 'append-values':
       return [{ verb: 'append', path, attribute: operation.attribute, values: operation.values }];
-    case 'rename-record':
-      // The same check applyOperation makes: a rename must find the account under its old name.
-      if (operation.from !== target.user) return undefined;
-      return [{ verb: 'change', path, attribute: RECORD_NAME, values: [operation.from, operation.to] }];
     case 'rename-group-member':
       return [{ verb: 'change', path: `/Groups/${operation.group}`, attribute: GROUP_MEMBERSHIP, values: [operation.from, operation.to] }];
     case 'add-group-member':

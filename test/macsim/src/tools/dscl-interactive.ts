@@ -1,6 +1,6 @@
 // dscl's interactive mode: `dscl [-q] [-raw] [-plist] <node>` with no command reads commands from stdin,
 // one per line, until EOF or a line that is exactly `exit`, `quit` or `q` (DSTools dscl.m
-// `dscl_interactive`, [SOURCE], 10.5-era; modern builds UNCONFIRMED, see macos-tools.md §1.7).
+// `dscl_interactive`, [SOURCE], 10.5-era; modern builds UNCONFIRMED, see docs/decisions/2026-12-03-dscl-batches.md).
 //
 // What is modelled, from that source:
 // - With -q there is no prompt and no line editor: each line is read up to "\n" into a 4096-byte buffer

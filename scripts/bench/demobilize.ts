@@ -147,13 +147,15 @@ async function main(): Promise<void> {
       const theirProcesses = baseline.processes / sample.length;
       const theirSeconds = baseline.seconds / sample.length;
       const seconds = ours.map((measure) => measure.seconds / count);
-      const processes = ours[0]!.processes / count;
+      // Probes of the restart depend on timing: report the run that needed the most processes.
+      const most = ours.reduce((worst, measure) => (measure.processes > worst.processes ? measure : worst));
+      const processes = most.processes / count;
       const typical = median(seconds);
       const worst = Math.max(...seconds);
       rows.push(
         `| ${count} | ${processes.toFixed(1)} | ${typical.toFixed(3)} s / ${worst.toFixed(3)} s (${repetitions} run${repetitions === 1 ? '' : 's'}) | ${theirProcesses.toFixed(1)} | ${theirSeconds.toFixed(2)} s | ${(theirProcesses / processes).toFixed(2)}x | ${(theirSeconds / typical).toFixed(1)}x / ${(theirSeconds / worst).toFixed(1)}x |`,
       );
-      const phaseCounts = ours[0]!.phases;
+      const phaseCounts = most.phases;
       phaseRows.push(`| ${count} | ${PHASES.map((phase) => phaseCounts[phase]).join(' | ')} | 1 |`);
       process.stderr.write(`${count} account(s) measured\n`);
       for (const mac of cleanup.splice(0)) rmSync(path.dirname(mac.root), { recursive: true, force: true });
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      'Per converted account, on a simulated Mac (each fake tool call is a real process; processes counted by pid, the agent included):',
+      'Per converted account, on a simulated Mac (each fake tool call is a real process; processes counted by pid, the agent included, the most any run needed):',
       '',
       '| accounts | untether processes | untether wall time, median / worst | common script processes | common script time (20 s sleep counted) | fewer processes | faster, median / worst |',
       '|---|---|---|---|---|---|---|',

@@ -9,6 +9,7 @@ import { setSystemRoot } from '../../agent/src/system/paths.js';
 import type { SimulatedMac } from '../macsim/src/index.js';
 import { tokenizeInteractiveLine } from '../macsim/src/tools/dscl-interactive.js';
 import { simulatedMac, untether } from '../helpers/sim.js';
+import { FakeMac, fixtureText } from './fake-mac.js';
 
 afterAll(() => setSystemRoot(undefined));
 
@@ -140,6 +141,21 @@ describe('readAllUsersAndGroups', () => {
     expect(both.users).toEqual(await readAllRecords('/Users'));
     expect(both.groups).toEqual(await readAllRecords('/Groups'));
     expect(both.users.records.length).toBeGreaterThan(5);
+  });
+
+  it('falls back to the two argv reads when the interactive output is not two plists (an unconfirmed format)', async () => {
+    const fake = FakeMac.create();
+    try {
+      const readall = fixtureText('macos-14/dscl-plist-readall-Users');
+      // A prompt or banner a current dscl might print, then one plist only; the argv reads answer normally.
+      fake.install('dscl', [{ stdout: `Entering interactive mode...\n${readall}` }, { stdout: readall }, { stdout: readall }]);
+      const both = await readAllUsersAndGroups();
+      expect(both.users.records.map((record) => record.recordName)).toEqual(['_amavisd', 'jdoe', 'localadmin']);
+      expect(fake.calls('dscl').map((call) => call.args.join(' ')).sort()).toEqual(['-plist . -readall /Groups', '-plist . -readall /Users', '-q -plist .']);
+      expect(fake.calls('dscl').find((call) => call.args[0] === '-q')?.stdin).toBe('readall /Users\nreadall /Groups\n');
+    } finally {
+      fake.dispose();
+    }
   });
 
   it('throws while opendirectoryd does not answer, instead of returning a partial directory', async () => {

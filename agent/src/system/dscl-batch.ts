@@ -15,7 +15,7 @@ import { parseDsclPlistRecords, type AttributeType, type RecordListing } from '.
 import { parseDsErrorName } from './dscl-text.js';
 import { SystemToolError } from './errors.js';
 import { UnexpectedOutputError, parseToolOutput } from './output.js';
-import { runTool } from './run.js';
+import { DEFAULT_TOOL_TIMEOUT_MS, runTool } from './run.js';
 
 /** The attribute writes a batch carries (the verbs of dscl.ts's argv writes). */
 export type DsclWriteVerb = 'create' | 'append' | 'merge' | 'delete' | 'change';
@@ -43,7 +43,9 @@ export interface WriteBatchReport {
 /** dscl.m INPUT_LENGTH is 4096 bytes with the NUL; stay well below it. */
 export const MAX_BATCH_LINE_BYTES = 4000;
 /** Lines per interactive process: bounds one process's stdin and the work a timeout would cut short. */
-export const MAX_BATCH_LINES = 2000;
+export const MAX_BATCH_LINES = 500;
+/** A batch may take the usual tool time plus this per line (each line is an opendirectoryd round trip). */
+const BATCH_TIME_PER_LINE_MS = 100;
 
 const RECORD_PATH = /^\/(Users|Groups)\/[^/\n]+$/;
 // Tab is fine inside a quoted word; every other control character (newline ends the line) goes via argv.
@@ -81,7 +83,7 @@ function errorLines(stderr: string): string[] {
 async function runInteractive(lines: readonly string[], report: WriteBatchReport): Promise<void> {
   report.processes += 1;
   report.batched += lines.length;
-  const result = await runTool('dscl', ['-q', '-raw', '.'], { input: `${lines.join('\n')}\n` });
+  const result = await runTool('dscl', ['-q', '-raw', '.'], { input: `${lines.join('\n')}\n`, timeoutMs: DEFAULT_TOOL_TIMEOUT_MS + lines.length * BATCH_TIME_PER_LINE_MS });
   report.problems.push(...errorLines(result.stderr).map((line) => `dscl batch: ${line}`));
   if (result.failed) report.problems.push(`dscl batch of ${lines.length} write(s): ${SystemToolError.fromResult(result).message}`);
 }
@@ -150,13 +152,16 @@ export async function readUsersAndGroups(fallback: () => Promise<UsersAndGroups>
   if (result.failed || parseDsErrorName(result.stderr) !== undefined || /DS Error/.test(result.stderr)) {
     throw result.failed ? SystemToolError.fromResult(result) : SystemToolError.badOutput(result, `DS error while reading users and groups: ${result.stderr.trim().slice(0, 200)}`);
   }
-  let documents: string[];
+  let parsed: UsersAndGroups | undefined;
   try {
-    documents = splitPlistDocuments(result.stdout);
-  } catch {
-    return fallback();
+    const documents = splitPlistDocuments(result.stdout);
+    if (documents.length === 2) {
+      const [users, groups] = documents.map((document) => parseToolOutput({ ...result, stdout: `${document.trimStart()}\n` }, parseDsclPlistRecords)) as [RecordListing, RecordListing];
+      parsed = { users, groups };
+    }
+  } catch (error) {
+    if (!(error instanceof UnexpectedOutputError || (error instanceof SystemToolError && error.code === 'E_TOOL_OUTPUT'))) throw error;
   }
-  if (documents.length !== 2) return fallback();
-  const [users, groups] = documents.map((document) => parseToolOutput({ ...result, stdout: `${document.trimStart()}\n` }, parseDsclPlistRecords)) as [RecordListing, RecordListing];
-  return { users, groups };
+  // Not the two plists this format was expected to give: the argv reads decide (and throw if they fail too).
+  return parsed ?? fallback();
 }

@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      'Per converted account, on a simulated Mac (each fake tool call is a real process; processes counted by pid, the agent included, the most any run needed):',
+      'Per converted account, on a simulated Mac (processes counted by pid, the agent included, in the run that needed the most):',
       '',
       '| accounts | untether processes | untether wall time, median / worst | common script processes | common script time (20 s sleep counted) | fewer processes | faster, median / worst |',
       '|---|---|---|---|---|---|---|',

@@ -12,7 +12,7 @@ import {
   type RecordListing,
 } from './directory-record.js';
 import { parseDsErrorName, parseDsclList, parseDsclNames, type DsErrorName, type DsclListEntry } from './dscl-text.js';
-import { readUsersAndGroups, type UsersAndGroups } from './dscl-batch.js';
+import { readUsersAndGroups, type DsclWrite, type UsersAndGroups } from './dscl-batch.js';
 import { SystemToolError } from './errors.js';
 import { parseToolOutput } from './output.js';
 import { runTool, runToolChecked } from './run.js';
@@ -97,6 +97,11 @@ export async function listRecords(path: RecordTypePath, attribute: AttributeType
 /** One attribute write: `dscl -raw . -<verb> <record> <full type> [values…]`. */
 async function write(verb: '-create' | '-append' | '-merge' | '-delete' | '-change', path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
   await runToolChecked('dscl', ['-raw', LOCAL_NODE, verb, checkRecordPath(path), checkAttribute(attribute), ...values]);
+}
+
+/** One write as its own checked argv call (`dscl -raw . -<verb> …`): what a batch does for a write, alone. */
+export async function runWrite(one: DsclWrite): Promise<void> {
+  await write(`-${one.verb}`, one.path, one.attribute, one.values);
 }
 
 /** Set an attribute to exactly these values, creating it if needed (`dscl -raw . -create`). */

@@ -1,6 +1,6 @@
 // Executes one planned operation against the Mac through the system layer. No decisions here: the
-// plan decided; this maps each operation to exactly one tool call or file change, or (dsclWritesFor) to the
-// dscl attribute writes a batch carries for it.
+// plan decided; this maps each operation to the tool calls or file change that do it; dsclWritesFor gives the
+// dscl attribute writes of one (a batch carries them; applyOperation runs them one by one).
 import { RECORD_NAME, type PlanOperation } from '../plan/operations.js';
 import { standardType } from '../system/directory-record.js';
 
@@ -77,16 +77,20 @@ export function targetAfter(target: OperationTarget, operation: PlanOperation): 
 
 /** Run one operation on the account. Throws (SystemToolError, SystemFileError, UntetherError) when it fails. */
 export async function applyOperation(target: OperationTarget, operation: PlanOperation): Promise<void> {
+  // Attribute writes: the same dscl writes a batch would carry, each as its own checked call.
+  const writes = dsclWritesFor(target, operation);
+  if (writes !== undefined) {
+    for (const write of writes) await dscl.runWrite(write);
+    return;
+  }
   const path = `/Users/${target.user}`;
   switch (operation.op) {
     case 'delete-value':
-      return dscl.deleteValue(path, operation.attribute, operation.value);
     case 'delete-attribute':
-      return dscl.deleteAttribute(path, operation.attribute);
     case 'set-attribute':
-      return dscl.createAttribute(path, operation.attribute, operation.values);
     case 'append-values':
-      return dscl.appendValues(path, operation.attribute, operation.values);
+    case 'rename-group-member':
+      throw new Error(`applying operation: ${operation.op} is an attribute write (dsclWritesFor maps it)`);
     case 'add-group-member':
       return dseditgroup.addMember(target.user, operation.group);
     case 'remove-group-member':
@@ -115,8 +119,6 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
       return dscl.changeValue(path, RECORD_NAME, operation.from, operation.to);
     case 'move-home':
       return moveHomeFolder(operation.from, operation.to);
-    case 'rename-group-member':
-      return dscl.changeValue(`/Groups/${operation.group}`, GROUP_MEMBERSHIP, operation.from, operation.to);
     default: {
       const unreachable: never = operation;
       throw new Error(`applying operation: unknown kind ${JSON.stringify(unreachable)}`);

@@ -127,7 +127,9 @@ describe('untether takeover with one mapping', () => {
     mac.injectFault({ tool: 'dscl', write: 2, mode: 'fail' });
     const run = await untether(mac, ['takeover', '--local', 'alex', '--cloud-user', 'alex@example.com', '--provider', 'xcreds', '--yes']);
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain('ROLLED BACK to its snapshot: step 2 of 2 failed');
+    // The writes run in a dscl batch: verification finds the failed one missing, and the DS error is quoted.
+    expect(run.stdout).toContain('ROLLED BACK to its snapshot: verification failed');
+    expect(run.stdout).toContain('dscl batch: <dscl_cmd> DS Error: -14120 (eDSPermissionError)');
     expect(normalizedUser(mac, 'alex')).toEqual(before);
   });
 });

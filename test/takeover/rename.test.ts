@@ -134,7 +134,9 @@ describe('untether takeover --rename', () => {
     mac.injectFault({ tool: 'dscl', write: 3, mode: 'fail' });
     const run = await untether(mac, [...TAKEOVER, '--yes']);
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain('ROLLED BACK to its snapshot: step 4 of 4 failed');
+    // The attribute write runs in a dscl batch: verification finds it missing, and the batch's DS error is quoted.
+    expect(run.stdout).toContain('ROLLED BACK to its snapshot: verification failed');
+    expect(run.stdout).toContain('dscl batch: <dscl_cmd> DS Error: -14120 (eDSPermissionError)');
     expect(state(mac)).toEqual(before);
   });
 

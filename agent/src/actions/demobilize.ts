@@ -3,12 +3,12 @@
 import { errorMessage, UntetherError } from '../errors.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { firstStandard, isMobileAccount } from '../inventory/classify.js';
-import { planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
+import { ADMIN_GROUP, planDemobilization, type DemobilizeFacts, type UserPlan } from '../plan/demobilize.js';
 import type { DemobilizePolicy } from '../plan/policy.js';
 import { readSessions } from '../system/sessions.js';
 import { readBoolDefault } from '../system/defaults.js';
 import { checkMember } from '../system/dseditgroup.js';
-import type { DirectoryRecord } from '../system/dscl.js';
+import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { status as fileVaultStatus } from '../system/fdesetup.js';
 import { accountFileExists } from '../system/files.js';
 import { probeFullDiskAccess } from '../system/full-disk-access.js';
@@ -48,10 +48,16 @@ async function settle<T>(what: string, read: Promise<T>, warnings: string[]): Pr
   }
 }
 
-/** Read what every plan needs, once: directory, sessions, FileVault, tokens, profiles, Full Disk Access. */
-async function readFacts(warnings: string[]): Promise<{ facts: DemobilizeFacts; users: DirectoryRecord[]; groups: DirectoryRecord[]; unlock: UnlockSnapshot }> {
+/**
+ * Read what every plan needs, once: directory, sessions, FileVault, tokens, profiles, Full Disk Access.
+ * `directory` is the users-and-groups read already under way (the admin checks start from it).
+ */
+async function readFacts(
+  directoryRead: Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }>,
+  warnings: string[],
+): Promise<{ facts: DemobilizeFacts; users: DirectoryRecord[]; groups: DirectoryRecord[]; unlock: UnlockSnapshot }> {
   const [directory, sessions, fileVault, autoLoginManaged, autoLoginLocal, unlock, profiles, fullDiskAccess] = await Promise.all([
-    readDirectory(),
+    directoryRead,
     settle('reading who is logged in', readSessions(), warnings),
     settle('reading FileVault status', fileVaultStatus(), warnings),
     settle('reading DisableFDEAutoLogin (profile)', readBoolDefault('/Library/Managed Preferences/com.apple.loginwindow', 'DisableFDEAutoLogin'), warnings),
@@ -87,18 +93,74 @@ function selectRecords(users: readonly DirectoryRecord[], requested: readonly st
   return requested.map((name) => users.find((record) => record.recordName === name)!);
 }
 
+/** dseditgroup checks at once while the admin memberships are read (each is one short process). */
+const MEMBERSHIP_CHECKS_AT_ONCE = 4;
+
+/**
+ * Whether a user is in the local admin group, decided from records already read; undefined when only
+ * opendirectoryd can tell. Membership is the primary group, GroupMembership (short name), GroupMembers
+ * (GeneratedUID) or a nested group; nested groups are where AD groups sit ("Allow administration by"), and
+ * they stop resolving at unbind, so a group with any NestedGroups is left to dseditgroup.
+ */
+export function directAdminMembership(record: DirectoryRecord, groups: readonly DirectoryRecord[]): boolean | undefined {
+  const admin = groups.find((group) => group.recordName === ADMIN_GROUP);
+  if (admin === undefined || (standardAttribute(admin, 'NestedGroups') ?? []).length > 0) return undefined;
+  const guid = firstStandard(record, 'GeneratedUID')?.toUpperCase();
+  const adminGid = firstStandard(admin, 'PrimaryGroupID');
+  return (
+    (adminGid !== null && firstStandard(record, 'PrimaryGroupID') === adminGid) ||
+    (standardAttribute(admin, 'GroupMembership') ?? []).some((name) => (standardAttribute(record, 'RecordName') ?? [record.recordName]).includes(name)) ||
+    (guid !== undefined && (standardAttribute(admin, 'GroupMembers') ?? []).some((member) => member.toUpperCase() === guid))
+  );
+}
+
+/**
+ * Which requested mobile accounts are admins today, AD groups included. Without nested groups in admin the
+ * records already read decide; otherwise dseditgroup resolves them (AD admin groups stop resolving at unbind),
+ * a few at a time, started as soon as the records are read.
+ */
+async function readEffectiveAdmins(
+  directoryRead: Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }>,
+  request: DemobilizeRequest,
+): Promise<Map<string, boolean>> {
+  const admins = new Map<string, boolean>();
+  if (request.policy.admin !== 'preserve') return admins;
+  let candidates: DirectoryRecord[];
+  let groups: DirectoryRecord[];
+  try {
+    const directory = await directoryRead;
+    candidates = selectRecords(directory.users, request.users).filter(isMobileAccount);
+    groups = directory.groups;
+  } catch {
+    return admins; // demobilize() reports the unknown names (and a failed read) itself
+  }
+  const unresolved: DirectoryRecord[] = [];
+  for (const record of candidates) {
+    const known = directAdminMembership(record, groups);
+    if (known === undefined) unresolved.push(record);
+    else admins.set(record.recordName, known);
+  }
+  for (let start = 0; start < unresolved.length; start += MEMBERSHIP_CHECKS_AT_ONCE) {
+    await Promise.all(
+      unresolved.slice(start, start + MEMBERSHIP_CHECKS_AT_ONCE).map(async (record) => {
+        admins.set(record.recordName, (await checkMember(record.recordName, ADMIN_GROUP).catch(() => 'not-member')) === 'member');
+      }),
+    );
+  }
+  return admins;
+}
+
 /** Plan (and unless dry-run, convert) the requested accounts. */
 export async function demobilize(request: DemobilizeRequest): Promise<DemobilizeReport> {
   const warnings: string[] = [];
-  const { facts, users, groups, unlock } = await readFacts(warnings);
+  const directoryRead = readDirectory();
+  const [{ facts, users, groups, unlock }, effectiveAdmins] = await Promise.all([readFacts(directoryRead, warnings), readEffectiveAdmins(directoryRead, request)]);
   const candidates = selectRecords(users, request.users);
   const plans: UserPlan[] = [];
   for (const record of candidates) {
     const home = firstStandard(record, 'NFSHomeDirectory');
     const mobile = isMobileAccount(record);
-    // dseditgroup resolves AD admin groups, which stop resolving at unbind (one process per mobile account).
-    const effectiveAdmin =
-      mobile && request.policy.admin === 'preserve' ? (await checkMember(record.recordName, 'admin').catch(() => 'not-member')) === 'member' : false;
+    const effectiveAdmin = mobile && (effectiveAdmins.get(record.recordName) ?? false);
     const accountFile = mobile && home ? await accountFileExists(home).catch(() => false) : false;
     plans.push(planDemobilization({ record, accountFileExists: accountFile, effectiveAdmin }, facts, request.policy));
   }

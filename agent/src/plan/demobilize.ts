@@ -133,7 +133,7 @@ function groupOperations(target: DemobilizeTarget, facts: DemobilizeFacts, polic
   return operations;
 }
 
-/** The operations that turn this mobile account into a local one, in the safe order (authority first). */
+/** The operations that turn this mobile account into a local one, in the safe order (authority first, ~/.account last). */
 export function demobilizeOperations(target: DemobilizeTarget, facts: DemobilizeFacts, policy: DemobilizePolicy): PlanOperation[] {
   const { record } = target;
   const operations = authorityOperations(record);
@@ -147,8 +147,10 @@ export function demobilizeOperations(target: DemobilizeTarget, facts: Demobilize
   if (password.length !== 1 || password[0] !== PASSWORD_PLACEHOLDER) {
     operations.push({ op: 'set-attribute', attribute: PASSWORD, values: [PASSWORD_PLACEHOLDER], why: 'a local account keeps its hash in ShadowHashData; Password must be the placeholder' });
   }
-  if (target.accountFileExists) operations.push({ op: 'remove-account-file', why: 'the external-account cache re-creates the AD identity' });
   operations.push(...groupOperations(target, facts, policy));
+  // Last, after every attribute write: the writes then form one run that a dscl batch carries (txn/run.ts).
+  // Nothing depends on the file going first; a failure anywhere rolls the whole account back to its snapshot.
+  if (target.accountFileExists) operations.push({ op: 'remove-account-file', why: 'the external-account cache re-creates the AD identity' });
   return operations;
 }
 

@@ -12,6 +12,7 @@ import {
   type RecordListing,
 } from './directory-record.js';
 import { parseDsErrorName, parseDsclList, parseDsclNames, type DsErrorName, type DsclListEntry } from './dscl-text.js';
+import { readUsersAndGroups, type DsclWrite, type UsersAndGroups } from './dscl-batch.js';
 import { SystemToolError } from './errors.js';
 import { parseToolOutput } from './output.js';
 import { runTool, runToolChecked } from './run.js';
@@ -20,6 +21,7 @@ import { runTool, runToolChecked } from './run.js';
 export type { AttributeType, DirectoryRecord, RecordListing, DsErrorName, DsclListEntry };
 export { nativeAttribute, standardAttribute, attributeValues, nativeType, standardType } from './directory-record.js';
 export { parseDsclList, parseDsclRead, parseDsErrorName } from './dscl-text.js';
+export { runWrites, batchLine, type DsclWrite, type DsclWriteVerb, type WriteBatchReport, type UsersAndGroups } from './dscl-batch.js';
 
 /** The record types the agent reads in bulk. */
 export type RecordTypePath = '/Users' | '/Groups';
@@ -59,6 +61,17 @@ export async function readAllRecords(path: RecordTypePath): Promise<RecordListin
   return parseToolOutput(result, parseDsclPlistRecords);
 }
 
+/**
+ * Every user and every group with one dscl process (interactive `readall /Users` and `readall /Groups`,
+ * see dscl-batch.ts); falls back to one readAllRecords each when the interactive output is not two plists.
+ */
+export async function readAllUsersAndGroups(): Promise<UsersAndGroups> {
+  return readUsersAndGroups(async () => {
+    const [users, groups] = await Promise.all([readAllRecords('/Users'), readAllRecords('/Groups')]);
+    return { users, groups };
+  });
+}
+
 /** Read one record (`dscl -plist . -read /Users/x`); a missing record is `{ kind: 'not-found' }`, not an error. */
 export async function readRecord(path: string): Promise<RecordLookup> {
   const result = await runTool('dscl', ['-plist', LOCAL_NODE, '-read', checkRecordPath(path)]);
@@ -84,6 +97,11 @@ export async function listRecords(path: RecordTypePath, attribute: AttributeType
 /** One attribute write: `dscl -raw . -<verb> <record> <full type> [values…]`. */
 async function write(verb: '-create' | '-append' | '-merge' | '-delete' | '-change', path: string, attribute: AttributeType, values: readonly string[]): Promise<void> {
   await runToolChecked('dscl', ['-raw', LOCAL_NODE, verb, checkRecordPath(path), checkAttribute(attribute), ...values]);
+}
+
+/** One write as its own checked argv call (`dscl -raw . -<verb> …`): what a batch does for a write, alone. */
+export async function runWrite(one: DsclWrite): Promise<void> {
+  await write(`-${one.verb}`, one.path, one.attribute, one.values);
 }
 
 /** Set an attribute to exactly these values, creating it if needed (`dscl -raw . -create`). */

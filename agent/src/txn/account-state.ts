@@ -3,7 +3,7 @@
 // (rollback, recovery, restore) read just that account.
 import { firstStandard, integerValue } from '../inventory/classify.js';
 import type { AccountState } from '../plan/restore.js';
-import { readAllRecords, readRecord, standardAttribute, type DirectoryRecord } from '../system/dscl.js';
+import { readAllRecords, readAllUsersAndGroups, readRecord, standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { homeFolderState, readAccountFileForSnapshot } from '../system/files.js';
 
 /** Groups whose direct membership every snapshot records, whatever the plan touches. */
@@ -52,9 +52,9 @@ export async function captureAccount(user: string): Promise<CapturedAccount | nu
   return accountFromRecords(lookup.record, groups.records);
 }
 
-/** Every user and group record, one dscl call each, for a batch. Unreadable records are refused by name later. */
+/** Every user and group record with one dscl process, for a batch. Unreadable records are refused by name later. */
 export async function readDirectory(): Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }> {
-  const [users, groups] = await Promise.all([readAllRecords('/Users'), readAllRecords('/Groups')]);
+  const { users, groups } = await readAllUsersAndGroups();
   return { users: users.records, groups: groups.records };
 }
 

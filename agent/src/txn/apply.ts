@@ -1,9 +1,11 @@
 // Executes one planned operation against the Mac through the system layer. No decisions here: the
-// plan decided; this maps each operation to exactly one tool call or file change.
+// plan decided; this maps each operation to the tool calls or file change that do it; dsclWritesFor gives the
+// dscl attribute writes of one (a batch carries them; applyOperation runs them one by one).
 import { RECORD_NAME, type PlanOperation } from '../plan/operations.js';
 import { standardType } from '../system/directory-record.js';
 
 const GROUP_MEMBERSHIP = standardType('GroupMembership');
+const GROUP_MEMBERS = standardType('GroupMembers');
 import * as dscl from '../system/dscl.js';
 import * as dseditgroup from '../system/dseditgroup.js';
 import { moveHomeFolder, removeAccountFile, restoreAccountFile } from '../system/files.js';
@@ -17,6 +19,50 @@ export interface OperationTarget {
   uid: number | null;
   /** Owner for a restored ~/.account (from the snapshot). */
   accountFileOwner: AccountFileOwner | null;
+  /** The account's GeneratedUID (a group's GroupMembers names members by it); null: group changes go through dseditgroup. */
+  generatedUid?: string | null;
+}
+
+/**
+ * The dscl attribute writes that do exactly what `operation` does, for a batch; undefined when the operation
+ * is not a plain attribute write (files, home folders, group creation) and runs on its own.
+ *
+ * A rename is never batched: every write after it addresses the record by its new name, and had the rename
+ * failed inside a batch, a later `create` there would make a second, new record. On its own, a failed rename
+ * stops the account at once, as before.
+ *
+ * Group membership: `dseditgroup -o edit -a|-d USER -t user GROUP` changes two attributes of the group, the
+ * short name in GroupMembership and the user's GeneratedUID in GroupMembers (macos-tools.md §9; the
+ * simulated dseditgroup does the same). A batch writes those two with `merge` (add only what is missing) and
+ * `delete` of the value, so the group ends the same either way; without a GeneratedUID, dseditgroup runs.
+ */
+export function dsclWritesFor(target: OperationTarget, operation: PlanOperation): dscl.DsclWrite[] | undefined {
+  const path = `/Users/${target.user}`;
+  switch (operation.op) {
+    case 'delete-value':
+      return [{ verb: 'delete', path, attribute: operation.attribute, values: [operation.value] }];
+    case 'delete-attribute':
+      return [{ verb: 'delete', path, attribute: operation.attribute, values: [] }];
+    case 'set-attribute':
+      return [{ verb: 'create', path, attribute: operation.attribute, values: operation.values }];
+    case 'append-values':
+      return [{ verb: 'append', path, attribute: operation.attribute, values: operation.values }];
+    case 'rename-group-member':
+      return [{ verb: 'change', path: `/Groups/${operation.group}`, attribute: GROUP_MEMBERSHIP, values: [operation.from, operation.to] }];
+    case 'add-group-member':
+    case 'remove-group-member': {
+      const guid = target.generatedUid;
+      if (!guid) return undefined;
+      const verb = operation.op === 'add-group-member' ? 'merge' : 'delete';
+      const group = `/Groups/${operation.group}`;
+      return [
+        { verb, path: group, attribute: GROUP_MEMBERSHIP, values: [target.user] },
+        { verb, path: group, attribute: GROUP_MEMBERS, values: [guid] },
+      ];
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -31,16 +77,20 @@ export function targetAfter(target: OperationTarget, operation: PlanOperation): 
 
 /** Run one operation on the account. Throws (SystemToolError, SystemFileError, UntetherError) when it fails. */
 export async function applyOperation(target: OperationTarget, operation: PlanOperation): Promise<void> {
+  // Attribute writes: the same dscl writes a batch would carry, each as its own checked call.
+  const writes = dsclWritesFor(target, operation);
+  if (writes !== undefined) {
+    for (const write of writes) await dscl.runWrite(write);
+    return;
+  }
   const path = `/Users/${target.user}`;
   switch (operation.op) {
     case 'delete-value':
-      return dscl.deleteValue(path, operation.attribute, operation.value);
     case 'delete-attribute':
-      return dscl.deleteAttribute(path, operation.attribute);
     case 'set-attribute':
-      return dscl.createAttribute(path, operation.attribute, operation.values);
     case 'append-values':
-      return dscl.appendValues(path, operation.attribute, operation.values);
+    case 'rename-group-member':
+      throw new Error(`applying operation: ${operation.op} is an attribute write (dsclWritesFor maps it)`);
     case 'add-group-member':
       return dseditgroup.addMember(target.user, operation.group);
     case 'remove-group-member':
@@ -69,8 +119,6 @@ export async function applyOperation(target: OperationTarget, operation: PlanOpe
       return dscl.changeValue(path, RECORD_NAME, operation.from, operation.to);
     case 'move-home':
       return moveHomeFolder(operation.from, operation.to);
-    case 'rename-group-member':
-      return dscl.changeValue(`/Groups/${operation.group}`, GROUP_MEMBERSHIP, operation.from, operation.to);
     default: {
       const unreachable: never = operation;
       throw new Error(`applying operation: unknown kind ${JSON.stringify(unreachable)}`);

@@ -3,7 +3,8 @@
 // promised) or rolls it back to its snapshot. Nothing is ever left half done.
 import { errorMessage } from '../errors.js';
 import { nameAfter } from '../plan/operations.js';
-import { restartDirectoryService } from './directory-service.js';
+import { waitUntilAnswering } from '../system/opendirectory.js';
+import { DIRECTORY_POLL_INTERVAL_MS, DIRECTORY_RESTART_TIMEOUT_MS, restartDirectoryService } from './directory-service.js';
 import { openEntries, updateEntry, type JournalEntry } from './journal.js';
 import { currentAccount, differencesFromSnapshot, homeFolderProblems, rollBackAccount } from './run.js';
 import { loadSnapshot, type AccountSnapshot } from './snapshot.js';
@@ -30,6 +31,9 @@ async function fullyApplied(entry: JournalEntry, snapshot: AccountSnapshot): Pro
 export async function recoverOpenEntries(now: () => Date): Promise<{ outcomes: RecoveryOutcome[]; unreadable: string[] }> {
   const { entries, unreadable } = await openEntries();
   const outcomes: RecoveryOutcome[] = [];
+  // A run killed right after `killall opendirectoryd` leaves it restarting: wait until it answers (one probe
+  // when it does) before reading accounts, so recovery decides on what the OS says rather than on a refusal.
+  if (entries.length > 0) await waitUntilAnswering({ timeoutMs: DIRECTORY_RESTART_TIMEOUT_MS, intervalMs: DIRECTORY_POLL_INTERVAL_MS });
   const pending: Array<{ entry: JournalEntry; snapshot: AccountSnapshot; complete: boolean; unrestorable: string[] }> = [];
   for (let entry of entries) {
     let snapshot: AccountSnapshot;

@@ -1,14 +1,15 @@
-// The transaction runner for account changes (demobilization, takeover, restore). For each account:
-// snapshot → journal → apply, step by step; then one opendirectoryd restart for the batch; then verify
-// by re-reading from the OS. Any failure rolls that account back to its snapshot; the rest go on.
+// The transaction runner for account changes (demobilization, takeover, restore). Snapshot and journal
+// every account first; then apply, the attribute writes of all accounts through shared dscl batches; then one
+// opendirectoryd restart for the batch; then verify by re-reading from the OS. Any failure rolls that account
+// back to its snapshot (one write at a time, as always); the rest go on.
 import { errorMessage } from '../errors.js';
 import { firstStandard } from '../inventory/classify.js';
 import { HOME_DIRECTORY, nameAfter, type PlanOperation } from '../plan/operations.js';
 import { planRestore, recordDifferences } from '../plan/restore.js';
-import type { DirectoryRecord } from '../system/dscl.js';
+import { runWrites, type DirectoryRecord, type DsclWrite } from '../system/dscl.js';
 import { homeFolderState } from '../system/files.js';
 import { accountFromRecords, accountUid, findMovedHome, locateAccount, readDirectory, type CapturedAccount } from './account-state.js';
-import { applyOperation, targetAfter, type OperationTarget } from './apply.js';
+import { applyOperation, dsclWritesFor, targetAfter, type OperationTarget } from './apply.js';
 import { restartDirectoryService } from './directory-service.js';
 import { openEntry, updateEntry, type JournalEntry } from './journal.js';
 import { saveSnapshot, type AccountSnapshot } from './snapshot.js';
@@ -116,13 +117,23 @@ export async function differencesFromSnapshot(snapshot: AccountSnapshot, operati
   return problems;
 }
 
+/** An account whose plan is being applied: where it is in its operations and what the next ones act on. */
+interface Applying {
+  flight: InFlight;
+  target: OperationTarget;
+  /** Index of the next operation to apply. */
+  next: number;
+  /** What dscl batches said while this account's writes were in them (quoted when verification fails). */
+  batchProblems: string[];
+}
+
 /** Run a batch of account changes transactionally; returns one outcome per change, in order. */
 export async function runAccountChanges(changes: readonly AccountChange[], options: RunOptions): Promise<ChangeOutcome[]> {
   const emit = options.onEvent ?? (() => undefined);
   const outcomes = new Map<string, ChangeOutcome>();
   const directory = options.directory ?? (await readDirectory());
   const unlockBefore = options.unlockBefore ?? (await readUnlockSnapshot());
-  const applied: InFlight[] = [];
+  const applied: Applying[] = [];
   const rollingBack: Array<InFlight & { reason: string; unrestorable: string[] }> = [];
 
   const startRollback = async (flight: InFlight, reason: string, problems: string[]) => {
@@ -138,7 +149,8 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
     }
   };
 
-  // Phase 1: snapshot, journal and apply each account; a failed step rolls that account back at once.
+  // Phase 1a: a snapshot and a journal entry for every account before the first write to any of them.
+  const active: Applying[] = [];
   for (const change of changes) {
     const record = directory.users.find((candidate) => candidate.recordName === change.user);
     if (!record) {
@@ -149,42 +161,95 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
     const snapshot = await saveSnapshot(change.user, change.kind, captured.state, captured.accountFileOwner, options.now());
     emit({ type: 'snapshot-saved', user: change.user, snapshotId: snapshot.id });
     const flight: InFlight = { change, snapshot, entry: await openEntry({ kind: change.kind, user: change.user, snapshotId: snapshot.id, operations: change.operations }, options.now()) };
-    let target: OperationTarget = { user: change.user, home: firstStandard(record, 'NFSHomeDirectory'), uid: accountUid(record), accountFileOwner: captured.accountFileOwner };
-    let failure: string | null = null;
-    for (const [index, operation] of change.operations.entries()) {
-      try {
-        await applyOperation(target, operation);
-        target = targetAfter(target, operation);
-        flight.entry = await updateEntry(flight.entry, { stepsDone: index + 1 }, options.now());
-        emit({ type: 'step-applied', user: change.user, index, operation });
-      } catch (error) {
-        failure = `step ${index + 1} of ${change.operations.length} failed: ${errorMessage(error)}`;
-        emit({ type: 'step-failed', user: change.user, index, operation, error: errorMessage(error) });
-        break;
+    const target: OperationTarget = {
+      user: change.user,
+      home: firstStandard(record, 'NFSHomeDirectory'),
+      uid: accountUid(record),
+      accountFileOwner: captured.accountFileOwner,
+      generatedUid: firstStandard(record, 'GeneratedUID'),
+    };
+    active.push({ flight, target, next: 0, batchProblems: [] });
+  }
+
+  // Phase 1b: apply in rounds. In each round every account first runs the operations that are not attribute
+  // writes (files, home folders, group creation) up to its next attribute write, one by one as before (a
+  // failure rolls that account back at once); then the next run of attribute writes of EVERY account goes
+  // through one dscl batch. The batch decides nothing: verification re-reads every account afterwards.
+  while (active.length > 0) {
+    const batch: DsclWrite[] = [];
+    const inBatch: Array<{ account: Applying; from: number; to: number }> = [];
+    for (const account of [...active]) {
+      const { change } = account.flight;
+      let failure: string | null = null;
+      while (account.next < change.operations.length && dsclWritesFor(account.target, change.operations[account.next]!) === undefined) {
+        const index = account.next;
+        const operation = change.operations[index]!;
+        try {
+          await applyOperation(account.target, operation);
+          account.target = targetAfter(account.target, operation);
+          account.next += 1;
+          account.flight.entry = await updateEntry(account.flight.entry, { stepsDone: account.next }, options.now());
+          emit({ type: 'step-applied', user: change.user, index, operation });
+        } catch (error) {
+          failure = `step ${index + 1} of ${change.operations.length} failed: ${errorMessage(error)}`;
+          emit({ type: 'step-failed', user: change.user, index, operation, error: errorMessage(error) });
+          break;
+        }
+      }
+      if (failure !== null) {
+        active.splice(active.indexOf(account), 1);
+        await startRollback(account.flight, failure, [...account.batchProblems, failure]);
+        continue;
+      }
+      const from = account.next;
+      for (;;) {
+        const operation = change.operations[account.next];
+        const writes = operation === undefined ? undefined : dsclWritesFor(account.target, operation);
+        if (operation === undefined || writes === undefined) break;
+        batch.push(...writes);
+        account.target = targetAfter(account.target, operation);
+        account.next += 1;
+      }
+      if (account.next > from) inBatch.push({ account, from, to: account.next });
+    }
+    if (batch.length > 0) {
+      const report = await runWrites(batch);
+      for (const { account, from, to } of inBatch) {
+        account.batchProblems.push(...report.problems);
+        account.flight.entry = await updateEntry(account.flight.entry, { stepsDone: to }, options.now());
+        for (let index = from; index < to; index += 1) emit({ type: 'step-applied', user: account.flight.change.user, index, operation: account.flight.change.operations[index]! });
       }
     }
-    if (failure === null) {
-      flight.entry = await updateEntry(flight.entry, { state: 'applied' }, options.now());
-      applied.push(flight);
-    } else {
-      await startRollback(flight, failure, [failure]);
+    for (const account of [...active]) {
+      if (account.next < account.flight.change.operations.length) continue;
+      active.splice(active.indexOf(account), 1);
+      account.flight.entry = await updateEntry(account.flight.entry, { state: 'applied' }, options.now());
+      applied.push(account);
     }
   }
 
-  // Phase 2: one restart for the whole batch, then verify every applied account against its plan.
+  // Phase 2: one restart for the whole batch; the first read that answers after it is the verification read.
+  // The FileVault and SecureToken lists are read while opendirectoryd comes back; a list that could not be
+  // read then (but could before) is read again once it answers, so nothing goes unchecked.
+  let after: { users: DirectoryRecord[]; groups: DirectoryRecord[] } | null = null;
+  let unlockAfter: UnlockSnapshot | null = null;
   if (applied.length > 0 || rollingBack.length > 0) {
     try {
-      const restart = await restartDirectoryService();
+      const restart = await restartDirectoryService(applied.length > 0 ? readDirectory : undefined, applied.length > 0 ? readUnlockSnapshot : async () => null);
       emit({ type: 'directory-restarted', waitedMs: restart.waitedMs });
+      after = restart.directory ?? null;
+      unlockAfter = restart.meanwhile;
     } catch (error) {
-      for (const flight of applied.splice(0)) await startRollback(flight, errorMessage(error), [errorMessage(error)]);
+      for (const account of applied.splice(0)) await startRollback(account.flight, errorMessage(error), [...account.batchProblems, errorMessage(error)]);
     }
   }
   if (applied.length > 0) {
-    const after = await readDirectory();
-    const unlockAfter = await readUnlockSnapshot();
+    after ??= await readDirectory();
+    if (unlockAfter === null || (unlockAfter.fileVault === null && unlockBefore.fileVault !== null) || (unlockAfter.crypto === null && unlockBefore.crypto !== null)) {
+      unlockAfter = await readUnlockSnapshot();
+    }
     let rolledBackNow = false;
-    for (const flight of applied) {
+    for (const { flight, batchProblems } of applied) {
       const user = flight.change.user;
       // A renamed account is verified under its new name.
       const finalName = nameAfter(user, flight.change.operations);
@@ -206,6 +271,8 @@ export async function runAccountChanges(changes: readonly AccountChange[], optio
         emit({ type: 'verified', user });
         outcomes.set(user, { user, outcome: 'committed', snapshotId: flight.snapshot.id });
       } else {
+        // What dscl printed while the writes ran says why; verification alone decided.
+        problems.push(...new Set(batchProblems));
         emit({ type: 'verify-failed', user, problems });
         await startRollback(flight, 'verification failed', problems);
         rolledBackNow = true;

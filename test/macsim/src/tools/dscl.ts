@@ -21,6 +21,7 @@ import type { SearchNode } from '../state-schema.js';
 import { findRecord, listRecords, primaryName, updateState, type DirRecord, type RecordKind } from '../store.js';
 import { applyWrite, hasShadowHashAuthority, invalidPath, type Target, type Verb, type WriteRequest } from './dscl-writes.js';
 import { dsError, dsStatusError, isDsErrorName, type DsErrorName } from './ds-errors.js';
+import { interactiveSession } from './dscl-interactive.js';
 
 interface Options {
   plist: boolean;
@@ -230,16 +231,21 @@ const WRITE_VERBS = new Set<string>(['create', 'append', 'merge', 'delete', 'cha
 export const dscl: ToolHandler = (ctx) => {
   const args = [...ctx.args];
   const options: Options = { plist: false, raw: false };
+  const given: string[] = [];
+  let quiet = false;
   while (args[0]?.startsWith('-')) {
     const option = args.shift()!;
+    given.push(option);
     if (option === '-plist') options.plist = true;
     else if (option === '-raw') options.raw = true;
-    else if (option === '-q') continue;
+    else if (option === '-q') quiet = true;
     else throw new Unsupported(`option ${option}`);
   }
   const node = args.shift();
-  const verb = args.shift()?.replace(/^-/, '');
-  if (node === undefined || verb === undefined) throw new Unsupported('interactive mode');
+  if (node === undefined) throw new Unsupported('interactive mode without a data source (dscl then uses "localhost")');
+  // A data source and no command: commands come from stdin, each run through this same dispatcher.
+  if (args.length === 0) return interactiveSession(ctx, { options: given, node, quiet }, dscl);
+  const verb = args.shift()!.replace(/^-/, '');
 
   // Every call fails while opendirectoryd is restarting (after `killall opendirectoryd`).
   const guard = (run: () => number) => () => (directoryServiceRestarting(ctx) ? dsError(ctx, 'eDSOpenNodeFailed') : run());

@@ -1,12 +1,13 @@
 // Load generator for the fleet benchmarks (fan-out, reconnect storm): runs in a child process and plays many agents
 // that stay connected the way the shipped agent does (it is not the agent). Each agent says hello, sends its
 // inventory after the welcome, answers every command with a result, and, when its connection drops, reconnects
-// with the agent's own backoff: uniform [0, FIRST_RETRY_MAX_MS) after a connection that was up, then the full-jitter
-// exponential backoff. After a reconnect it flushes one queued event and counts as current when the server acks it.
+// with the agent's own policy (agent/src/link/backoff.ts): uniform [0, FIRST_RETRY_MAX_MS) after a connection that
+// was up, then full-jitter exponential backoff, its windows kept short during a short outage. After a reconnect it
+// flushes one queued event and counts as current when the server acks it.
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { localAddress } from './loopback.js';
-import { DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, backoffDelayMs } from '../../agent/src/link/backoff.js';
+import { DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, retryDelayMs } from '../../agent/src/link/backoff.js';
 
 export interface FleetDevice {
   token: string;
@@ -80,6 +81,7 @@ class Agent {
   #socket: WebSocket | undefined;
   #stopped = false;
   #attempt = 0;
+  #droppedAt: number | null = null;
   #seq = 0;
   #inventory: string;
 
@@ -144,7 +146,9 @@ class Agent {
   }
 
   #retry(wasWelcomed: boolean): void {
-    const delay = wasWelcomed ? Math.floor(Math.random() * FIRST_RETRY_MAX_MS) : backoffDelayMs(this.#attempt++, DEFAULT_BACKOFF, Math.random);
+    if (wasWelcomed) this.#droppedAt = Date.now();
+    const sinceDropMs = this.#droppedAt === null ? null : Date.now() - this.#droppedAt;
+    const delay = wasWelcomed ? Math.floor(Math.random() * FIRST_RETRY_MAX_MS) : retryDelayMs(this.#attempt++, sinceDropMs, DEFAULT_BACKOFF, Math.random);
     setTimeout(() => {
       if (!this.#stopped) void this.connect();
     }, delay).unref();

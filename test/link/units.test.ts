@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, appendFileSync, writeFileSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, DEFAULT_BACKOFF } from '../../agent/src/link/backoff.js';
+import { backoffDelayMs, DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, retryDelayMs, SHORT_OUTAGE_MS } from '../../agent/src/link/backoff.js';
 import { DoneCommands } from '../../agent/src/link/done-commands.js';
 import { DEFAULT_COMMAND_POLICY, decideCommand, type CommandPolicy } from '../../agent/src/link/policy.js';
 import { DurableQueue, QUEUE_FILE_NAME } from '../../agent/src/link/queue.js';
@@ -36,6 +36,18 @@ describe('backoff', () => {
       buckets[Math.floor(delay / 6400)]! += 1;
     }
     for (const bucket of buckets) expect(bucket).toBeLessThan(1300);
+  });
+
+  it('keeps retries within the first-retry window during a short outage, then grows them to the cap', () => {
+    const almostOne = () => 0.999;
+    // A server restart: the agent failed 8 times in the first seconds; its next wait stays under 15 s.
+    expect(retryDelayMs(8, 20_000, DEFAULT_BACKOFF, almostOne)).toBeLessThan(FIRST_RETRY_MAX_MS);
+    expect(retryDelayMs(8, 20_000, DEFAULT_BACKOFF, almostOne)).toBeGreaterThan(FIRST_RETRY_MAX_MS * 0.99);
+    // A long outage, or no connection yet since start-up: the exponential windows as before.
+    expect(retryDelayMs(8, SHORT_OUTAGE_MS, DEFAULT_BACKOFF, almostOne)).toBe(backoffDelayMs(8, DEFAULT_BACKOFF, almostOne));
+    expect(retryDelayMs(8, null, DEFAULT_BACKOFF, almostOne)).toBe(backoffDelayMs(8, DEFAULT_BACKOFF, almostOne));
+    // Early attempts are as short as they were.
+    expect(retryDelayMs(1, 5_000, DEFAULT_BACKOFF, almostOne)).toBe(backoffDelayMs(1, DEFAULT_BACKOFF, almostOne));
   });
 });
 

@@ -23,3 +23,20 @@ export function backoffDelayMs(attempt: number, options: BackoffOptions, random:
   const window = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 40));
   return Math.floor(random() * window);
 }
+
+/**
+ * How long after a connection that was up dropped its failed retries keep windows of at most FIRST_RETRY_MAX_MS.
+ * The usual outage is a server restart or upgrade of seconds: with the plain exponential backoff an agent that
+ * failed five times while the server was down then waited up to 32 s more, and a fleet took over a minute to come
+ * back. Past this, an outage is a real one and the windows grow to the cap, spreading the fleet's return.
+ */
+export const SHORT_OUTAGE_MS = 2 * 60_000;
+
+/**
+ * Delay before retry number `attempt` (0-based) of a failing connection. `sinceDropMs` is the time since the last
+ * connection that was up ended, or null when there was none (start-up, enrollment).
+ */
+export function retryDelayMs(attempt: number, sinceDropMs: number | null, options: BackoffOptions, random: () => number): number {
+  const shortOutage = sinceDropMs !== null && sinceDropMs < SHORT_OUTAGE_MS;
+  return backoffDelayMs(attempt, shortOutage ? { baseMs: options.baseMs, capMs: Math.min(options.capMs, FIRST_RETRY_MAX_MS) } : options, random);
+}

@@ -25,7 +25,7 @@ import {
   type CommandType,
   type ErrorCode,
 } from '../../../protocol/src/index.js';
-import { DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { DEFAULT_BACKOFF, FIRST_RETRY_MAX_MS, backoffDelayMs, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { DoneCommands } from './done-commands.js';
 import { clearEnrollRequest, readEnrollRequest, writeEnrollRequest } from './enroll-request-file.js';
 import { enrollDevice } from './enroll.js';
@@ -203,6 +203,8 @@ class WebSocketServerLink implements ServerLink {
 
   async #run(): Promise<void> {
     let attempt = 0;
+    /** When the last connection that was up ended (a short outage keeps retries close together). */
+    let droppedAt: number | null = null;
     while (!this.#stopped) {
       const token = await this.#ensureToken();
       let delay: number;
@@ -214,9 +216,11 @@ class WebSocketServerLink implements ServerLink {
         this.#noteUnauthorized(result.unauthorized);
         if (result.welcomed) {
           attempt = 0;
+          droppedAt = this.#now().getTime();
           delay = Math.floor(this.#random() * (this.#options.firstRetryMaxMs ?? FIRST_RETRY_MAX_MS));
         } else {
-          delay = backoffDelayMs(attempt++, this.#options.backoff ?? DEFAULT_BACKOFF, this.#random);
+          const sinceDropMs = droppedAt === null ? null : this.#now().getTime() - droppedAt;
+          delay = retryDelayMs(attempt++, sinceDropMs, this.#options.backoff ?? DEFAULT_BACKOFF, this.#random);
         }
         this.#logger.info('link_backoff', { reason: result.reason, delayMs: delay, attempt });
       }

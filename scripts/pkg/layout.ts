@@ -25,6 +25,12 @@ export function componentIdentifier(arch: Architecture): string {
 export const RUNTIME_SIGNER = { identifier: 'node', teamId: 'HX7739G8FX' } as const;
 
 /** Mac paths the package installs. Root-owned and outside /usr/local, which admins and tools make user-writable. */
+/**
+ * Options launchd gives the runtime before the bundle: V8's lite mode keeps the idle daemon small
+ * (docs/decisions/2026-12-03-daemon-lite-mode.md). launchd/io.untether.agent.plist carries them; a test pins both.
+ */
+export const DAEMON_RUNTIME_OPTIONS = ['--lite-mode'] as const;
+
 export const INSTALL_PATHS = {
   supportDir: '/Library/Application Support/Untether',
   /** The admin command's directory, named by the paths.d entry so `untether` is on an admin's PATH. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isSecretKey } from '../../agent/src/log/redact.js';
 import { MAC_PATHS } from '../../agent/src/system/paths.js';
 import { launchdPaths } from '../../scripts/pkg/check-payload.js';
-import { INSTALL_PATHS, LAUNCHD_LABEL, payloadItems } from '../../scripts/pkg/layout.js';
+import { DAEMON_RUNTIME_OPTIONS, INSTALL_PATHS, LAUNCHD_LABEL, payloadItems } from '../../scripts/pkg/layout.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const file = path.join(repoRoot, 'launchd', 'io.untether.agent.plist');
@@ -38,7 +38,7 @@ describe('launchd/io.untether.agent.plist', () => {
     );
     // The shipped runtime directly on the bundle: no shell in between (launchd's pid is the agent's). V8's lite
     // mode keeps the idle daemon small (docs/decisions/2026-12-03-daemon-lite-mode.md).
-    expect(job.ProgramArguments).toEqual([INSTALL_PATHS.runtime, '--lite-mode', INSTALL_PATHS.bundle, 'daemon']);
+    expect(job.ProgramArguments).toEqual([INSTALL_PATHS.runtime, ...DAEMON_RUNTIME_OPTIONS, INSTALL_PATHS.bundle, 'daemon']);
     expect(job.RunAtLoad).toBe(true);
     // Restart after a crash or a failing exit; a deliberate exit 0 stays down (docs/decisions/2026-11-24-packaging.md).
     expect(job.KeepAlive).toEqual({ SuccessfulExit: false });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../scripts/demo-server.js';
 import { buildPackage, type BuiltPackage } from '../../scripts/pkg/build-pkg.js';
-import { AGENT_DATA, ARCHITECTURES, INSTALL_PATHS, LAUNCHD_LABEL, componentIdentifier, type Architecture } from '../../scripts/pkg/layout.js';
+import { AGENT_DATA, ARCHITECTURES, DAEMON_RUNTIME_OPTIONS, INSTALL_PATHS, LAUNCHD_LABEL, componentIdentifier, type Architecture } from '../../scripts/pkg/layout.js';
 import { waitForState, writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac } from '../helpers/sim.js';
 import { runFile, type SimulatedMac } from '../macsim/src/index.js';
@@ -125,7 +125,7 @@ describe.each(ARCHITECTURES)('the package on a simulated %s Mac', (arch: Archite
     expect(log).toContain(`untether postinstall: started ${LAUNCHD_LABEL}`);
 
     const running = job(mac);
-    expect(running).toMatchObject({ program: [INSTALL_PATHS.runtime, INSTALL_PATHS.bundle, 'daemon'], running: true });
+    expect(running).toMatchObject({ program: [INSTALL_PATHS.runtime, ...DAEMON_RUNTIME_OPTIONS, INSTALL_PATHS.bundle, 'daemon'], running: true });
     expect(alive(running!.pid)).toBe(true);
     // The daemon runs from the installed bundle and reaches the real server: it enrolls and reports.
     await waitForState(mac, (state) => state.stage !== undefined);

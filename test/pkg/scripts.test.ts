@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildPayload, type BuildPayloadResult } from '../../scripts/pkg/build-payload.js';
-import { AGENT_DATA, INSTALL_PATHS, LAUNCHD_LABEL, componentIdentifier } from '../../scripts/pkg/layout.js';
+import { AGENT_DATA, DAEMON_RUNTIME_OPTIONS, INSTALL_PATHS, LAUNCHD_LABEL, componentIdentifier } from '../../scripts/pkg/layout.js';
 import { createSimulatedMac, type SimulatedMac } from '../macsim/src/harness.js';
 import { standInRuntimes } from './support.js';
 
@@ -61,7 +61,7 @@ describe('postinstall', () => {
       `bootstrap system ${INSTALL_PATHS.launchDaemon} -> 0`,
       `kickstart -k system/${LAUNCHD_LABEL} -> 0`,
     ]);
-    expect(job()).toMatchObject({ domain: 'system', plistPath: INSTALL_PATHS.launchDaemon, program: [INSTALL_PATHS.runtime, INSTALL_PATHS.bundle, 'daemon'] });
+    expect(job()).toMatchObject({ domain: 'system', plistPath: INSTALL_PATHS.launchDaemon, program: [INSTALL_PATHS.runtime, ...DAEMON_RUNTIME_OPTIONS, INSTALL_PATHS.bundle, 'daemon'] });
   });
 
   it('replaces a running daemon on an upgrade', async () => {

@@ -133,6 +133,18 @@ describe.each(testBackends())('lock store on %s', (backend) => {
     expect((await store.lockRules(new Date(LATER.getTime() + 1))).some((rule) => rule.id === outcome.lock.id)).toBe(false);
   });
 
+  it('unlocks a device whose result arrived before its sender recorded the send (a fast agent)', async () => {
+    const fast = await device([user('erin')]);
+    const outcome = await store.createLock({ id: randomUUID(), target: { kind: 'user', value: 'erin' }, reason: 'left', createdBy: 'admin', now: NOW, validUntil: LATER });
+    if (outcome.kind !== 'created') throw new Error(outcome.kind);
+    const [command] = await lockCommands(outcome.lock.id);
+    // The agent answered while the instance was still sending to others: the result lands first, the send after.
+    await store.recordCommandResult(fast, { commandId: command!.id, outcome: 'succeeded', finishedAt: NOW.toISOString() }, NOW);
+    await store.markCommandsSent([command!.id], 'test', NOW);
+    const released = await store.releaseLock({ lockId: outcome.lock.id, releasedBy: 'admin', reason: 'back', now: LATER, validUntil: new Date(LATER.getTime() + 3600_000) });
+    expect(released).toMatchObject({ kind: 'released', unlockDeviceIds: [fast] });
+  });
+
   it('keeps one open command per lock, device and type when follow-ups race, and lists history for the decision', async () => {
     const deviceId = await device([user('dave')]);
     const outcome = await store.createLock({ id: randomUUID(), target: { kind: 'user', value: 'dave' }, reason: 'r', createdBy: 'admin', now: NOW, validUntil: LATER });

@@ -103,7 +103,8 @@ export function commandQueries(db: SqlDriver): CommandQueries {
     // lock's progress shows it and the next inventory sends the unlock.
     async recordCommandResult(deviceId: string, result: CommandResult, now: Date): Promise<boolean> {
       const rows = await db.query(
-        `update commands set status = $3, finished_at = $4, result = $5::jsonb
+        // A result proves the command was sent, even when it arrived before the sender recorded the send.
+        `update commands set status = $3, finished_at = $4, result = $5::jsonb, sent_at = coalesce(sent_at, $4)
          where id = $1 and device_id = $2 and status in ('pending', 'sent', 'expired', 'cancelled') returning id`,
         [result.commandId, deviceId, result.outcome, now, JSON.stringify(result)],
       );

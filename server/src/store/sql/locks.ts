@@ -235,7 +235,7 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
           `select distinct on (c.device_id) c.device_id, c.params->'account'->>'user' as account, d.agent_version, d.capabilities,
              d.inventory->'profiles' as profiles
            from commands c join devices d on d.id = c.device_id
-           where c.lock_id = $1 and c.type = 'lock-account' and c.sent_at is not null and c.status not in ('rejected', 'failed')
+           where c.lock_id = $1 and c.type = 'lock-account' and (c.sent_at is not null or c.status = 'succeeded') and c.status not in ('rejected', 'failed')
            order by c.device_id, c.issued_at desc`,
           [lock.id],
         );

@@ -232,7 +232,14 @@ export interface LaunchedServer {
  * Start untether-server through its launcher on a free loopback port, on PGlite in `dataDir` or on PostgreSQL at
  * `databaseUrl`; resolves once /healthz answers. The first few server log lines are echoed.
  */
-export async function startLauncher(options: { dataDir?: string; databaseUrl?: string; nofile: number; port?: number }): Promise<LaunchedServer> {
+export async function startLauncher(options: {
+  dataDir?: string;
+  databaseUrl?: string;
+  nofile: number;
+  port?: number;
+  /** Called with the process as soon as it is spawned, before it answers (to sample it while it starts). */
+  onSpawn?: (child: ChildProcess) => void;
+}): Promise<LaunchedServer> {
   const port = options.port ?? (await freePort());
   const launcher = path.join(process.cwd(), 'server/bin/untether-server');
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
@@ -250,6 +257,7 @@ export async function startLauncher(options: { dataDir?: string; databaseUrl?: s
       UNTETHER_LOG_LEVEL: 'warn',
     },
   });
+  options.onSpawn?.(child);
   let lines = 0;
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of String(chunk).split('\n').filter(Boolean)) {

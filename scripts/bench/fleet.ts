@@ -57,8 +57,8 @@ interface Fleet {
   connected: number;
   /** Stop the server; resolves when its process has exited. */
   stopServer(): Promise<void>;
-  /** Start it again on the same storage and port. */
-  startServer(): Promise<void>;
+  /** Start it again on the same storage and port; `onSpawn` gets the process before it answers. */
+  startServer(onSpawn?: (child: ChildProcess) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -122,8 +122,8 @@ async function openFleet(backend: BackendName, devices: BenchDevice[]): Promise<
     token,
     connected: 0,
     stopServer: () => server.stop(),
-    async startServer() {
-      server = await startLauncher({ dataDir, databaseUrl, nofile: NOFILE, port });
+    async startServer(onSpawn) {
+      server = await startLauncher({ dataDir, databaseUrl, nofile: NOFILE, port, onSpawn });
       fleet.server = server;
     },
     async close() {
@@ -273,21 +273,23 @@ async function fanOut(fleet: Fleet): Promise<void> {
 async function reconnectStorm(fleet: Fleet): Promise<void> {
   const stoppingAt = Date.now();
   await fleet.stopServer();
-  // Times count from the moment the old process is gone: the new one's start-up is part of the storm.
+  // Times count from the moment the old process is gone: the new one's start-up is part of the storm, and the
+  // agents arrive while it starts (it answers its health check late under their load).
   const downAt = Date.now();
-  await fleet.startServer();
-  const upAt = Date.now();
-  const pid = fleet.server.child.pid ?? 0;
   const sampler = new ServerSampler();
-  sampler.start(pid);
-  console.log(
-    `  graceful stop took ${((downAt - stoppingAt) / 1000).toFixed(1)} s, start-up ${((upAt - downAt) / 1000).toFixed(1)} s; times below count from the stop, agents reconnect with the shipped backoff`,
-  );
+  let pid = 0;
+  let upAt = 0;
+  const starting = fleet.startServer((child) => {
+    pid = child.pid ?? 0;
+    sampler.start(pid);
+  });
+  void starting.then(() => (upAt = Date.now()));
+  console.log(`  graceful stop took ${((downAt - stoppingAt) / 1000).toFixed(1)} s; times below count from the stop, agents reconnect with the shipped backoff`);
   console.log('  seconds since stop      back   current');
   let lastLine = '';
   let back: number[] = [];
   let current: number[] = [];
-  for (let second = Math.ceil((upAt - downAt) / 1000); Date.now() - downAt < STORM_LIMIT_MS; second += 1) {
+  for (let second = 1; Date.now() - downAt < STORM_LIMIT_MS; second += 1) {
     await sleep(Math.max(0, downAt + second * 1000 - Date.now()));
     const times = await agentTimes(fleet);
     back = times.filter((agent) => agent.welcomedAt >= downAt).map((agent) => agent.welcomedAt - downAt);
@@ -299,7 +301,9 @@ async function reconnectStorm(fleet: Fleet): Promise<void> {
     }
     if (current.length >= fleet.connected) break;
   }
+  await starting;
   sampler.stop();
+  console.log(`  the new server answered its health check ${((upAt - downAt) / 1000).toFixed(1)} s after the stop`);
   back.sort((a, b) => a - b);
   current.sort((a, b) => a - b);
   const at = (sorted: number[], share: number) => {

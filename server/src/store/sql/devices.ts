@@ -77,7 +77,9 @@ function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date,
   if (filter.online === false) clauses.push(`not coalesce(${online()}, false)`);
   if (filter.search !== undefined) {
     const pattern = add(`%${filter.search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`);
-    clauses.push(`(d.hostname ilike ${pattern} or d.serial ilike ${pattern})`);
+    // The first test is what the trigram index over both columns answers (migration 6); it may also match across the
+    // space between them, which the second test, on each column, rules out.
+    clauses.push(`(d.hostname || ' ' || d.serial) ilike ${pattern} and (d.hostname ilike ${pattern} or d.serial ilike ${pattern})`);
   }
   if (filter.ids !== undefined) clauses.push(`d.id = any(${add(filter.ids)}::uuid[])`);
   return clauses.length === 0 ? '' : `where ${clauses.join(' and ')}`;

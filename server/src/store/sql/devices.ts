@@ -61,26 +61,23 @@ function toDeviceSummary(row: Row): DeviceSummary {
   };
 }
 
-/**
- * Build the WHERE clause of a device filter, appending its values to `params`. `onlineRef` is the placeholder of
- * the online threshold when the query already binds it (as `$1`), or undefined to bind it here when needed.
- */
-function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date, onlineRef?: string): string {
-  return whereOf(deviceClauses(filter, params, onlineSince, onlineRef));
+/** Build the WHERE clause of a device filter, appending its values to `params`. */
+function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date): string {
+  return whereOf(deviceClauses(filter, params, onlineSince));
 }
 
 function whereOf(clauses: readonly string[]): string {
   return clauses.length === 0 ? '' : `where ${clauses.join(' and ')}`;
 }
 
-/** The conditions of a device filter (see deviceWhere), to be joined with others. */
-function deviceClauses(filter: DeviceFilter, params: unknown[], onlineSince: Date, onlineRef?: string): string[] {
+/** The conditions of a device filter, appending their values to `params`, to be joined with others. */
+function deviceClauses(filter: DeviceFilter, params: unknown[], onlineSince: Date): string[] {
   const clauses: string[] = [];
   const add = (value: unknown): string => {
     params.push(value);
     return `$${params.length}`;
   };
-  const online = (): string => `(d.connected_instance is not null and d.last_seen_at >= ${onlineRef ?? add(onlineSince)})`;
+  const online = (): string => `(d.connected_instance is not null and d.last_seen_at >= ${add(onlineSince)})`;
   if (filter.stage !== undefined) clauses.push(`d.stage = ${add(filter.stage)}`);
   if (filter.state !== undefined) clauses.push(`d.state = ${add(filter.state)}`);
   if (filter.domain !== undefined) clauses.push(`d.domain = ${add(filter.domain)}`);
@@ -340,7 +337,7 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date, c
       if (first !== undefined && last !== undefined) {
         const firstKey = { hostname: first.hostname, id: first.id };
         const lastKey = { hostname: last.hostname, id: last.id };
-        if (page.before !== undefined) {
+        if (page.after === undefined && page.before !== undefined) {
           previous = more ? firstKey : null;
           next = (await anyBeyond(filter, lastKey, 'after', now)) ? lastKey : null;
         } else {

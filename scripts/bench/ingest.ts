@@ -4,6 +4,9 @@
 // processes on a shared machine skews one round of one target rather than the ratio.
 import { benchDevices, forkLoad, openBackend, postgresAvailable, runLoad, seedDevices, startBareServer, startBenchServer, storeOn, type BackendName } from './common.js';
 import type { LoadReport } from './load-agents.js';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 
 const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 50);
 const EVENTS_PER_CONNECTION = Number(process.env.BENCH_INGEST_EVENTS ?? 1000);
@@ -42,7 +45,9 @@ async function backendRound(name: BackendName): Promise<Round> {
     await seedDevices(backend.driver, devices);
     const server = await startBenchServer(store);
     const cpuBefore = process.cpuUsage();
+    const profiler = await startProfile();
     const round = await measure(server.wsUrl, devices, false);
+    await profiler?.stop(name);
     const cpu = process.cpuUsage(cpuBefore);
     const stats = server.app.gateway.ingest.stats;
     if (process.env.BENCH_INGEST_VERBOSE !== undefined) {
@@ -54,6 +59,28 @@ async function backendRound(name: BackendName): Promise<Round> {
   } finally {
     await backend.stop();
   }
+}
+
+/**
+ * With BENCH_INGEST_PROFILE=<dir>, a CPU profile of this process (server and, for PGlite, the database) while the
+ * load runs, without the setup around it: open it in Chrome DevTools or any .cpuprofile viewer.
+ */
+async function startProfile(): Promise<{ stop(label: string): Promise<void> } | undefined> {
+  const dir = process.env.BENCH_INGEST_PROFILE;
+  if (dir === undefined) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(label) {
+      const { profile } = await session.post('Profiler.stop');
+      const file = path.join(dir, `ingest-${label}-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`    CPU profile: ${file}`);
+    },
+  };
 }
 
 function median(rounds: readonly Round[]): Round {

@@ -51,6 +51,12 @@ interface DeviceDetail {
 
 const PAGE_SIZE = 50;
 
+/**
+ * The device list pages by cursor (the API's `next` / `previous`): each page starts in the list's index where the one
+ * beside it ended, so page 500 costs what page 1 does, and a live refresh keeps the page anchored where it is.
+ * `offset` is only the position shown ("25001–25050 of 50000").
+ */
+const devicePaging = { cursor: {} as { after?: string; before?: string }, next: null as string | null, previous: null as string | null };
 const state = { offset: 0, total: 0, filter: new URLSearchParams(), detailId: undefined as string | undefined, commandTarget: undefined as CommandTarget | undefined };
 
 type CommandTarget = { deviceId: string; label: string } | { filter: Record<string, unknown>; label: string };
@@ -195,9 +201,16 @@ function readFilter(): URLSearchParams {
 async function renderDevices(): Promise<void> {
   const params = new URLSearchParams(state.filter);
   params.set('limit', String(PAGE_SIZE));
-  params.set('offset', String(state.offset));
-  const page = await api<{ devices: DeviceSummary[]; total: number }>(`/api/v1/devices?${params}`);
+  if (devicePaging.cursor.after !== undefined) params.set('after', devicePaging.cursor.after);
+  else if (devicePaging.cursor.before !== undefined) params.set('before', devicePaging.cursor.before);
+  const page = await api<{ devices: DeviceSummary[]; total: number; next: string | null; previous: string | null }>(`/api/v1/devices?${params}`);
   state.total = page.total;
+  devicePaging.next = page.next;
+  devicePaging.previous = page.previous;
+  // Nothing before this page: it is the first, whatever rows came or went since the position was counted.
+  if (page.previous === null) state.offset = 0;
+  byId<HTMLButtonElement>('prev-page').disabled = page.previous === null;
+  byId<HTMLButtonElement>('next-page').disabled = page.next === null;
   byId('device-total').textContent = `(${page.total})`;
   byId('page-info').textContent = page.total === 0 ? 'no devices' : `${state.offset + 1}–${state.offset + page.devices.length} of ${page.total}`;
   byId<HTMLAnchorElement>('csv-link').href = `/api/v1/devices.csv?${state.filter}`;
@@ -670,14 +683,19 @@ function wire(): void {
     event.preventDefault();
     state.filter = readFilter();
     state.offset = 0;
+    devicePaging.cursor = {};
     guard(renderDevices)();
   });
   byId('prev-page').addEventListener('click', guard(async () => {
+    if (devicePaging.previous === null) return;
+    devicePaging.cursor = { before: devicePaging.previous };
     state.offset = Math.max(0, state.offset - PAGE_SIZE);
     await renderDevices();
   }));
   byId('next-page').addEventListener('click', guard(async () => {
-    if (state.offset + PAGE_SIZE < state.total) state.offset += PAGE_SIZE;
+    if (devicePaging.next === null) return;
+    devicePaging.cursor = { after: devicePaging.next };
+    state.offset += PAGE_SIZE;
     await renderDevices();
   }));
   byId('detail-close').addEventListener('click', () => {

@@ -1,6 +1,6 @@
 // CSV export of the device list, streamed page by page so 100,000 devices never sit in memory at once.
 import type { ServerResponse } from 'node:http';
-import type { DeviceFilter, DeviceSummary, Store } from '../store/store.js';
+import type { DeviceCursor, DeviceFilter, DeviceSummary, Store } from '../store/store.js';
 
 const PAGE = 1000;
 
@@ -71,12 +71,15 @@ export async function writeDevicesCsv(response: ServerResponse, store: Store, fi
     'cache-control': 'no-store',
   });
   response.write(`${COLUMNS.map(([name]) => name).join(',')}\r\n`);
-  for (let offset = 0; ; offset += PAGE) {
+  // Page by cursor: each page starts where the last ended in the list's index, instead of skipping all rows before it.
+  let after: DeviceCursor | undefined;
+  for (;;) {
     if (response.destroyed) return;
-    const page = await store.listDevices(filter, { limit: PAGE, offset }, now);
+    const page = await store.listDevices(filter, { limit: PAGE, after }, now);
     const text = page.devices.map((device) => `${COLUMNS.map(([, read]) => csvCell(read(device))).join(',')}\r\n`).join('');
     if (!response.write(text) && !(await drainedOrClosed(response))) return;
-    if (page.devices.length < PAGE) break;
+    if (page.next === null) break;
+    after = page.next;
   }
   response.end();
 }

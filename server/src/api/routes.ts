@@ -22,6 +22,7 @@ import {
   CreateSecretBody,
   CreateTokenBody,
   DeviceListQuery,
+  encodeDeviceCursor,
   EventListQuery,
   ProgressQuery,
 } from './schemas.js';
@@ -139,7 +140,13 @@ export function buildRoutes(deps: ApiDependencies): Route[] {
       access: 'read',
       handle: async ({ response, url }) => {
         const query = parseQuery(url, DeviceListQuery);
-        sendJson(response, 200, await store.listDevices(toFilter(query), { limit: query.limit, offset: query.offset }, clock.now()));
+        const page = await store.listDevices(toFilter(query), { limit: query.limit, offset: query.offset, after: query.after, before: query.before }, clock.now());
+        sendJson(response, 200, {
+          devices: page.devices,
+          total: page.total,
+          next: page.next === null ? null : encodeDeviceCursor(page.next),
+          previous: page.previous === null ? null : encodeDeviceCursor(page.previous),
+        });
       },
     },
     {

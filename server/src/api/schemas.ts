@@ -23,16 +23,52 @@ export const DeviceFilterSchema = z.strictObject({
 
 const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
 
-/** Query of GET /api/v1/devices and /api/v1/devices.csv. */
-export const DeviceListQuery = z.strictObject({
-  stage: Stage.optional(),
-  state: DeviceStateSchema.optional(),
-  domain: z.string().min(1).max(256).optional(),
-  online: booleanString.optional(),
-  q: z.string().min(1).max(128).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-});
+/** A device's place in list order as the API hands it out: base64url of the JSON array [hostname, id]. */
+export function encodeDeviceCursor(cursor: { hostname: string; id: string }): string {
+  return Buffer.from(JSON.stringify([cursor.hostname, cursor.id])).toString('base64url');
+}
+
+const DeviceCursorTuple = z.tuple([z.string().max(1024), Uuid]);
+
+/** A cursor from encodeDeviceCursor; anything else is refused (400), never passed to SQL. */
+const DeviceCursorParam = z
+  .string()
+  .min(1)
+  .max(2048)
+  .transform((text, context) => {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    } catch {
+      decoded = undefined;
+    }
+    const parsed = DeviceCursorTuple.safeParse(decoded);
+    if (!parsed.success) {
+      context.addIssue({ code: 'custom', message: 'not a cursor this server handed out' });
+      return z.NEVER;
+    }
+    return { hostname: parsed.data[0], id: parsed.data[1] };
+  });
+
+/**
+ * Query of GET /api/v1/devices and /api/v1/devices.csv. A page is chosen by `offset`, or (what the dashboard does)
+ * by `after` / `before`: the `next` / `previous` cursor of the page beside it. At most one of the three.
+ */
+export const DeviceListQuery = z
+  .strictObject({
+    stage: Stage.optional(),
+    state: DeviceStateSchema.optional(),
+    domain: z.string().min(1).max(256).optional(),
+    online: booleanString.optional(),
+    q: z.string().min(1).max(128).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+    after: DeviceCursorParam.optional(),
+    before: DeviceCursorParam.optional(),
+  })
+  .refine((query) => [query.after !== undefined, query.before !== undefined, query.offset > 0].filter(Boolean).length <= 1, {
+    message: 'give at most one of offset, after and before',
+  });
 
 export const EventListQuery = z.strictObject({
   deviceId: Uuid.optional(),

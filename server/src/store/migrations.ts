@@ -249,6 +249,30 @@ create index audit_log_at on audit_log (at desc, id desc);
     name: 'perf-ingest: drop the unused events_received index',
     sql: `drop index if exists events_received;`,
   },
+  {
+    // perf-api (issue 13): device search and last-seen churn at 50,000 devices. If another branch also added a
+    // version 6, renumber this one; it depends only on versions 1 and 3.
+    version: 6,
+    name: 'perf-api: one trigram index for device search without a pending list; no last-seen index',
+    sql: `
+-- The two trigram indexes had GIN's pending list on (fastupdate): every row version written (a server start marks
+-- its devices offline, agents' last-seen updates) went to an unsorted list that each search reads whole and the
+-- planner prices in, until a vacuum merged it (PGlite vacuums every 10 minutes). At 37,500 such rows the search
+-- fell back to a scan of the table (45 ms alone). One index over both columns, updated in place, keeps search on
+-- the index; the query still tests each column (the index only narrows the rows).
+do $$
+begin
+  if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+    drop index if exists devices_hostname_trgm;
+    drop index if exists devices_serial_trgm;
+    create index devices_search_trgm on devices using gin ((hostname || ' ' || serial) gin_trgm_ops) with (fastupdate = off);
+  end if;
+end $$;
+-- No query looks devices up by last-seen time (the online filter uses the connected-devices index): without this
+-- index a last-seen update touches no indexed column and can be a heap-only update, writing no index at all.
+drop index if exists devices_last_seen;
+`,
+  },
 ];
 
 /** Apply every migration not yet applied, under an advisory lock; returns the versions applied now. */

@@ -87,10 +87,28 @@ export interface DeviceFilter {
   ids?: string[];
 }
 
+/** A device's place in list order (hostname, then id): a page starts after or before it (keyset paging). */
+export interface DeviceCursor {
+  hostname: string;
+  id: string;
+}
+
+/** Which page of a device list: `offset` rows skipped, or the rows right after or before a cursor (at most one). */
+export interface DevicePageRequest {
+  limit: number;
+  offset?: number;
+  after?: DeviceCursor;
+  before?: DeviceCursor;
+}
+
 /** A page of devices. */
 export interface DevicePage {
   devices: DeviceSummary[];
   total: number;
+  /** Where the next page starts (pass as `after`), or null when no device matching the filter follows this page. */
+  next: DeviceCursor | null;
+  /** Where the previous page ends (pass as `before`), or null when no device matching the filter precedes this page. */
+  previous: DeviceCursor | null;
 }
 
 /** An event as stored. */
@@ -344,7 +362,7 @@ export interface Store {
   insertEvents(batch: ReadonlyArray<{ deviceId: string; event: AgentEvent }>, receivedAt: Date): Promise<{ inserted: number }>;
   listEvents(query: { deviceId?: string; kind?: string; before?: Date; limit: number }): Promise<StoredEvent[]>;
 
-  listDevices(filter: DeviceFilter, page: { limit: number; offset: number }, now: Date): Promise<DevicePage>;
+  listDevices(filter: DeviceFilter, page: DevicePageRequest, now: Date): Promise<DevicePage>;
   getDevice(deviceId: string, now: Date): Promise<DeviceDetail | null>;
   countDevices(filter: DeviceFilter, now: Date): Promise<number>;
   deviceIdsMatching(filter: DeviceFilter, now: Date, limit: number): Promise<string[]>;

@@ -2,9 +2,11 @@
 import type { Inventory, StageState } from '../../../../protocol/src/index.js';
 import type { SqlDriver } from '../driver.js';
 import type {
+  DeviceCursor,
   DeviceDetail,
   DeviceFilter,
   DevicePage,
+  DevicePageRequest,
   DeviceState,
   DeviceSummary,
   FleetOverview,
@@ -59,17 +61,23 @@ function toDeviceSummary(row: Row): DeviceSummary {
   };
 }
 
-/**
- * Build the WHERE clause of a device filter, appending its values to `params`. `onlineRef` is the placeholder of
- * the online threshold when the query already binds it (as `$1`), or undefined to bind it here when needed.
- */
-function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date, onlineRef?: string): string {
+/** Build the WHERE clause of a device filter, appending its values to `params`. */
+function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date): string {
+  return whereOf(deviceClauses(filter, params, onlineSince));
+}
+
+function whereOf(clauses: readonly string[]): string {
+  return clauses.length === 0 ? '' : `where ${clauses.join(' and ')}`;
+}
+
+/** The conditions of a device filter, appending their values to `params`, to be joined with others. */
+function deviceClauses(filter: DeviceFilter, params: unknown[], onlineSince: Date): string[] {
   const clauses: string[] = [];
   const add = (value: unknown): string => {
     params.push(value);
     return `$${params.length}`;
   };
-  const online = (): string => `(d.connected_instance is not null and d.last_seen_at >= ${onlineRef ?? add(onlineSince)})`;
+  const online = (): string => `(d.connected_instance is not null and d.last_seen_at >= ${add(onlineSince)})`;
   if (filter.stage !== undefined) clauses.push(`d.stage = ${add(filter.stage)}`);
   if (filter.state !== undefined) clauses.push(`d.state = ${add(filter.state)}`);
   if (filter.domain !== undefined) clauses.push(`d.domain = ${add(filter.domain)}`);
@@ -77,10 +85,12 @@ function deviceWhere(filter: DeviceFilter, params: unknown[], onlineSince: Date,
   if (filter.online === false) clauses.push(`not coalesce(${online()}, false)`);
   if (filter.search !== undefined) {
     const pattern = add(`%${filter.search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`);
-    clauses.push(`(d.hostname ilike ${pattern} or d.serial ilike ${pattern})`);
+    // The first test is what the trigram index over both columns answers (migration 6); it may also match across the
+    // space between them, which the second test, on each column, rules out.
+    clauses.push(`(d.hostname || ' ' || d.serial) ilike ${pattern} and (d.hostname ilike ${pattern} or d.serial ilike ${pattern})`);
   }
   if (filter.ids !== undefined) clauses.push(`d.id = any(${add(filter.ids)}::uuid[])`);
-  return clauses.length === 0 ? '' : `where ${clauses.join(' and ')}`;
+  return clauses;
 }
 
 function isUnfiltered(filter: DeviceFilter): boolean {
@@ -187,6 +197,43 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date, c
     return cache.get(key, () => countDevices(filter, new Date(now.getTime() + Date.now() - readAt)), { keepWarm: filter.search === undefined });
   }
 
+  /**
+   * The ids of a page in list order, and whether a row lies beyond it in the direction of travel (one more is read).
+   * A cursor page walks the list's index from the cursor (a row comparison on (hostname, id)), so page 500 costs what
+   * page 1 costs; an offset page walks every skipped entry.
+   */
+  async function pageIds(filter: DeviceFilter, page: DevicePageRequest, now: Date): Promise<{ ids: string[]; more: boolean }> {
+    const params: unknown[] = [];
+    const clauses = deviceClauses(filter, params, onlineSince(now));
+    const cursor = page.after ?? page.before;
+    const backwards = page.after === undefined && page.before !== undefined;
+    if (cursor !== undefined) {
+      params.push(cursor.hostname, cursor.id);
+      clauses.push(`(d.hostname, d.id) ${backwards ? '<' : '>'} ($${params.length - 1}, $${params.length}::uuid)`);
+    }
+    const direction = backwards ? 'desc' : 'asc';
+    params.push(page.limit + 1);
+    let sql = `select d.id from devices d ${whereOf(clauses)} order by d.hostname ${direction}, d.id ${direction} limit $${params.length}`;
+    if (cursor === undefined && (page.offset ?? 0) > 0) {
+      params.push(page.offset);
+      sql += ` offset $${params.length}`;
+    }
+    const ids = (await db.query<Row>(sql, params)).map((row) => String(row.id));
+    const more = ids.length > page.limit;
+    return { ids: ids.slice(0, page.limit), more };
+  }
+
+  /** Whether a device matching `filter` lies after (or before) `key` in list order. */
+  async function anyBeyond(filter: DeviceFilter, key: DeviceCursor, side: 'after' | 'before', now: Date): Promise<boolean> {
+    const params: unknown[] = [];
+    const clauses = deviceClauses(filter, params, onlineSince(now));
+    params.push(key.hostname, key.id);
+    clauses.push(`(d.hostname, d.id) ${side === 'after' ? '>' : '<'} ($${params.length - 1}, $${params.length}::uuid)`);
+    const direction = side === 'after' ? 'asc' : 'desc';
+    const rows = await db.query(`select 1 from devices d ${whereOf(clauses)} order by d.hostname ${direction}, d.id ${direction} limit 1`, params);
+    return rows.length > 0;
+  }
+
   return {
     async findDeviceByTokenHash(tokenHash: string): Promise<{ id: string; hardwareUuid: string; serial: string } | null> {
       const rows = await db.query<Row>('select id, hardware_uuid, serial from devices where token_hash = $1', [tokenHash]);
@@ -270,18 +317,37 @@ export function deviceQueries(db: SqlDriver, onlineSince: (now: Date) => Date, c
       ]);
     },
 
-    async listDevices(filter: DeviceFilter, page: { limit: number; offset: number }, now: Date): Promise<DevicePage> {
+    async listDevices(filter: DeviceFilter, page: DevicePageRequest, now: Date): Promise<DevicePage> {
+      const { ids, more } = await pageIds(filter, page, now);
       // The page's ids come first (index order, no per-row subqueries over the skipped rows), then their columns.
-      const params: unknown[] = [onlineSince(now)];
-      const where = deviceWhere(filter, params, onlineSince(now), '$1');
-      params.push(page.limit, page.offset);
-      const rows = await db.query<Row>(
-        `with page as (select d.id from devices d ${where} order by d.hostname, d.id limit $${params.length - 1} offset $${params.length})
-         select ${DEVICE_COLUMNS} from page join devices d on d.id = page.id order by d.hostname, d.id`,
-        params,
-      );
+      const rows =
+        ids.length === 0
+          ? []
+          : await db.query<Row>(
+              `select ${DEVICE_COLUMNS} from devices d where d.id = any($2::uuid[]) order by d.hostname, d.id`,
+              [onlineSince(now), ids],
+            );
+      const devices = rows.map(toDeviceSummary);
+      const first = devices[0];
+      const last = devices.at(-1);
+      // Beyond the page in the direction of travel: `more` (one row past the limit was there). Behind it: the offset,
+      // or for a cursor one indexed look-up, since rows may have come or gone around the cursor since it was made.
+      let next: DeviceCursor | null = null;
+      let previous: DeviceCursor | null = null;
+      if (first !== undefined && last !== undefined) {
+        const firstKey = { hostname: first.hostname, id: first.id };
+        const lastKey = { hostname: last.hostname, id: last.id };
+        if (page.after === undefined && page.before !== undefined) {
+          previous = more ? firstKey : null;
+          next = (await anyBeyond(filter, lastKey, 'after', now)) ? lastKey : null;
+        } else {
+          next = more ? lastKey : null;
+          const behind = page.after !== undefined ? await anyBeyond(filter, firstKey, 'before', now) : (page.offset ?? 0) > 0;
+          previous = behind ? firstKey : null;
+        }
+      }
       const total = isUnfiltered(filter) ? (await overview(now)).total : await listTotal(filter, now);
-      return { devices: rows.map(toDeviceSummary), total };
+      return { devices, total, next, previous };
     },
 
     countDevices,

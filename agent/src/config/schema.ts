@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { LOGIN_WINDOW_PRESETS } from '../loginwindow/presets.js';
 import { noticeTextsSchema } from '../notify/texts.js';
 import { demobilizePolicySchema } from '../plan/policy.js';
-import { JAMF_CONNECT_IDPS } from '../takeover/plan.js';
+import { JAMF_CONNECT_IDPS } from '../takeover/idps.js';
 
 /** The preference domain: file name of the managed and local plists, and the profile's payload domain. */
 export const CONFIG_DOMAIN = 'io.untether.agent';

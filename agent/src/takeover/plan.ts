@@ -8,24 +8,15 @@
 // - generic: Untether's own io.untether.cloud.* native attributes.
 // An account already linked to another identity is refused, never overwritten; the same link again is
 // "unchanged" (idempotent).
-import { z } from 'zod';
 import { HOME_DIRECTORY, RECORD_NAME, planOperationSchema, type PlanOperation } from '../plan/operations.js';
 import { nativeType, standardAttribute, standardType, type AttributeType, type DirectoryRecord } from '../system/dscl.js';
 import { firstStandard, integerValue } from '../inventory/classify.js';
 import { sessionsOf, type SessionSet } from '../system/sessions.js';
 import { cloudShortName, matchMappings, type LocalAccount, type MatchedBy } from './match.js';
 import { describeSource, type Mapping, type TakeoverProvider } from './mapping.js';
+import type { JamfConnectIdp } from './idps.js';
 
-/**
- * Values of Jamf Connect's OIDCProvider attribute, one per identity provider (its OIDCProvider preference
- * names). UNCONFIRMED beyond Azure and Okta, which Jamf's scripts show; check a migrated account on a Mac
- * with `dscl . -read /Users/<name> OIDCProvider` before a fleet run.
- */
-export const JAMF_CONNECT_IDPS = ['Azure', 'Okta', 'OneLogin', 'GoogleID', 'Custom'] as const;
-
-export type JamfConnectIdp = (typeof JAMF_CONNECT_IDPS)[number];
-
-export const jamfConnectIdpSchema = z.enum(JAMF_CONNECT_IDPS);
+export { JAMF_CONNECT_IDPS, jamfConnectIdpSchema, type JamfConnectIdp } from './idps.js';
 
 /** The attributes per provider, by full type name. */
 export const TAKEOVER_ATTRIBUTES = {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandAction } from '../../protocol/src/index.js';
 import type { Store } from '../../server/src/store/store.js';
-import { startDaemon, writeManagedConfig } from '../helpers/daemon.js';
+import { onlyDeviceOnline, startDaemon, writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac } from '../helpers/sim.js';
 import { startTestServer, type TestServer } from '../server/helpers/harness.js';
 import { openTestStore } from '../server/helpers/stores.js';
@@ -30,11 +30,7 @@ describe('local command policy with the real daemon and server', () => {
       commandPolicy: { protectedAccounts: ['aduser003'], allowedLoginWindowPresets: ['apple'] },
     });
     daemon = startDaemon(mac);
-    deviceId = await poll(async () => {
-      const list = await server.api('GET', '/api/v1/devices');
-      const device = list.body.devices?.[0] as { id: string; online: boolean } | undefined;
-      return device?.online ? device.id : undefined;
-    }, 'the daemon to connect');
+    deviceId = await onlyDeviceOnline(server);
   }, 120_000);
   afterAll(async () => {
     daemon?.kill('SIGTERM');

@@ -11,7 +11,7 @@ import { createSqlStore } from '../../server/src/store/sql-store.js';
 import type { SqlDriver } from '../../server/src/store/driver.js';
 import type { Store } from '../../server/src/store/store.js';
 import { seededPassword } from '../macsim/src/index.js';
-import { startDaemon, writeManagedConfig } from '../helpers/daemon.js';
+import { onlyDeviceOnline, startDaemon, writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac, untether } from '../helpers/sim.js';
 import { startTestServer, type TestServer } from '../server/helpers/harness.js';
 import { poll } from '../helpers/poll.js';
@@ -43,11 +43,7 @@ describe('lock-account and unlock-account with the real daemon and server', () =
       lock: { loggedInUser: 'logout', logoutGraceSeconds: 1 },
     });
     daemon = startDaemon(mac);
-    deviceId = await poll(async () => {
-      const list = await server.api('GET', '/api/v1/devices');
-      const device = list.body.devices?.[0] as { id: string; online: boolean } | undefined;
-      return device?.online ? device.id : undefined;
-    }, 'the daemon to connect');
+    deviceId = await onlyDeviceOnline(server);
   }, 120_000);
   afterAll(async () => {
     daemon?.kill('SIGTERM');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { SimulatedMac } from '../macsim/src/index.js';
 import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
 import { UNTETHER_BIN } from './cli.js';
+import { poll } from './poll.js';
 
 /** Write the managed preferences plist (what a configuration profile installs) as XML. */
 export function writeManagedConfig(mac: SimulatedMac, config: Record<string, unknown>): void {
@@ -45,4 +46,12 @@ export async function waitForState(mac: SimulatedMac, predicate: (state: DaemonS
     if (Date.now() - started > timeoutMs) throw new Error(`daemon state never matched; last: ${JSON.stringify(state)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** The id of the one device on `server` once its daemon is connected (a test with one simulated Mac). */
+export async function onlyDeviceOnline(server: { api(method: 'GET', path: string): Promise<{ body: { devices?: unknown[] } }> }): Promise<string> {
+  return poll(async () => {
+    const device = (await server.api('GET', '/api/v1/devices')).body.devices?.[0] as { id: string; online: boolean } | undefined;
+    return device?.online ? device.id : undefined;
+  }, 'the daemon to connect');
 }

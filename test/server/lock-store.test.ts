@@ -145,6 +145,22 @@ describe.each(testBackends())('lock store on %s', (backend) => {
     expect(released).toMatchObject({ kind: 'released', unlockDeviceIds: [fast] });
   });
 
+  it('keeps an account locked while another active lock names it (by short name and by identity)', async () => {
+    const shared = await device([user('dana', { linkedIdentity: 'dana@example.com' })]);
+    const byName = await store.createLock({ id: randomUUID(), target: { kind: 'user', value: 'DANA' }, reason: 'left', createdBy: 'admin', now: NOW, validUntil: LATER });
+    const byIdentity = await store.createLock({ id: randomUUID(), target: { kind: 'identity', value: 'dana@example.com' }, reason: 'left', createdBy: 'hr', now: NOW, validUntil: LATER });
+    if (byName.kind !== 'created' || byIdentity.kind !== 'created') throw new Error('creating the two locks');
+    for (const lock of [byName, byIdentity]) {
+      const [command] = await lockCommands(lock.lock.id);
+      await store.markCommandsSent([command!.id], 'test', NOW);
+      await store.recordCommandResult(shared, { commandId: command!.id, outcome: 'succeeded', finishedAt: NOW.toISOString() }, NOW);
+    }
+    const validUntil = new Date(LATER.getTime() + 3600_000);
+    // The first release must not unlock: the identity lock still holds the account.
+    expect(await store.releaseLock({ lockId: byName.lock.id, releasedBy: 'admin', reason: 'mistake', now: LATER, validUntil })).toMatchObject({ kind: 'released', unlockDeviceIds: [] });
+    expect(await store.releaseLock({ lockId: byIdentity.lock.id, releasedBy: 'hr', reason: 'rehired', now: LATER, validUntil })).toMatchObject({ kind: 'released', unlockDeviceIds: [shared] });
+  });
+
   it('keeps one open command per lock, device and type when follow-ups race, and lists history for the decision', async () => {
     const deviceId = await device([user('dave')]);
     const outcome = await store.createLock({ id: randomUUID(), target: { kind: 'user', value: 'dave' }, reason: 'r', createdBy: 'admin', now: NOW, validUntil: LATER });

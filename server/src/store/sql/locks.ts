@@ -6,12 +6,15 @@ import {
   LOCK_DEVICE_STATES,
   deviceFingerprint,
   foldTarget,
+  indexLocks,
   lockCommandParams,
   lockDeviceState,
+  locksNaming,
   type LockCommandHistory,
   type LockCommandStatus,
   type LockCommandType,
   type LockDeviceState,
+  type LockIndex,
   type LockRule,
   type LockTarget,
   type LockTargetKind,
@@ -62,6 +65,29 @@ interface DeviceTargetRow {
   deviceId: string;
   account: string;
   fingerprint: string;
+}
+
+function toLockRule(row: Row): LockRule {
+  return {
+    id: String(row.id),
+    targetKind: row.target_kind === 'identity' ? 'identity' : 'user',
+    folded: String(row.target_folded),
+    reason: String(row.reason),
+    createdBy: String(row.created_by),
+    releasedBy: (row.released_by as string | null) ?? null,
+    releaseReason: (row.release_reason as string | null) ?? null,
+    active: row.released_at === null,
+  };
+}
+
+/** Whether an active lock in `index` names the account a lock command of this row named (by name or its identity). */
+function heldByAnotherLock(index: LockIndex, row: Row): boolean {
+  if (index.size === 0) return false;
+  const account = String(row.account ?? '');
+  const users = Array.isArray(row.users) ? (row.users as Array<{ name?: unknown; linkedIdentity?: unknown }>) : [];
+  const listed = users.find((user) => typeof user.name === 'string' && user.name.toLowerCase() === account.toLowerCase());
+  const linkedIdentity = typeof listed?.linkedIdentity === 'string' ? listed.linkedIdentity : null;
+  return locksNaming(index, { name: account, linkedIdentity }).length > 0;
 }
 
 function toDeviceTarget(row: Row): DeviceTargetRow {
@@ -231,14 +257,19 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
           [lock.id, input.now],
         );
         // Devices the lock reached: sent, or answered with success (a sent command that expired may have run too).
-        const reached = await tx.query<Row>(
+        const reachedRows = await tx.query<Row>(
           `select distinct on (c.device_id) c.device_id, c.params->'account'->>'user' as account, d.agent_version, d.capabilities,
-             d.inventory->'profiles' as profiles
+             d.inventory->'profiles' as profiles, d.inventory->'users' as users
            from commands c join devices d on d.id = c.device_id
            where c.lock_id = $1 and c.type = 'lock-account' and (c.sent_at is not null or c.status = 'succeeded') and c.status not in ('rejected', 'failed')
            order by c.device_id, c.issued_at desc`,
           [lock.id],
         );
+        // Another active lock may name the same account (one by short name, one by identity): it stays locked there.
+        const otherActive = indexLocks(
+          (await tx.query<Row>('select * from account_locks where released_at is null and id <> $1', [lock.id])).map(toLockRule),
+        );
+        const reached = reachedRows.filter((row) => !heldByAnotherLock(otherActive, row));
         const unlockDeviceIds = await insertLockCommands(
           tx,
           commandsFor(reached.map(toDeviceTarget), {
@@ -306,16 +337,7 @@ export function lockQueries(db: SqlDriver, onlineSince: (now: Date) => Date): Lo
 
     async lockRules(releasedSince: Date): Promise<LockRule[]> {
       const rows = await db.query<Row>('select * from account_locks where released_at is null or released_at >= $1', [releasedSince]);
-      return rows.map((row) => ({
-        id: String(row.id),
-        targetKind: row.target_kind === 'identity' ? 'identity' : 'user',
-        folded: String(row.target_folded),
-        reason: String(row.reason),
-        createdBy: String(row.created_by),
-        releasedBy: (row.released_by as string | null) ?? null,
-        releaseReason: (row.release_reason as string | null) ?? null,
-        active: row.released_at === null,
-      }));
+      return rows.map(toLockRule);
     },
 
     async lockCommandHistory(deviceId: string, lockIds: readonly string[]): Promise<LockCommandHistory[]> {

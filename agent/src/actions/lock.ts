@@ -10,7 +10,7 @@ import { firstStandard } from '../inventory/classify.js';
 import { readAllProvenance, readProvenance, removeProvenance, retireProvenance, toProvenance, writeProvenance, type ProvenanceFile } from '../lock/provenance.js';
 import { accountsLinkedTo, planLock, planUnlock, statusFromFacts, type LockStatus } from '../plan/lock.js';
 import type { PlanOperation } from '../plan/operations.js';
-import { listCryptoUsers } from '../system/diskutil.js';
+import { listCryptoUsers, type CryptoUser } from '../system/diskutil.js';
 import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
 import { readDirectory } from '../txn/account-state.js';
 import { differencesFromSnapshot, runAccountChanges, type ChangeOutcome } from '../txn/run.js';
@@ -27,7 +27,14 @@ export interface LockRequest {
   dryRun: boolean;
   protectedAccounts: readonly string[];
   now: () => Date;
+  /**
+   * The directory and the APFS crypto users (null: unreadable), when the caller already read them under the action
+   * lock it holds (the daemon, for its command guard); otherwise they are read here.
+   */
+  facts?: { directory: Directory; cryptoUsers: CryptoUser[] | null };
 }
+
+type Directory = Awaited<ReturnType<typeof readDirectory>>;
 
 export interface LockReport {
   verb: 'lock' | 'unlock';
@@ -69,14 +76,14 @@ function refused(request: LockRequest, code: ErrorCode, message: string, record?
 
 /** Decide and (unless dry run) apply a lock or unlock. Never throws for a refusal: the report says it. */
 export async function runLockChange(request: LockRequest): Promise<LockReport> {
-  const directory = await readDirectory();
+  const directory = request.facts?.directory ?? (await readDirectory());
   const resolved = resolveAccount(request.account, directory.users);
   if (!('recordName' in resolved)) return refused(request, resolved.code, resolved.reason);
   const record = resolved;
   const user = record.recordName;
   const generatedUid = firstStandard(record, 'GeneratedUID');
   if (generatedUid === null) return refused(request, 'E_UNKNOWN_USER', `"${user}" has no GeneratedUID; Untether does not lock such a record`, record);
-  const cryptoUsers = request.verb === 'lock' ? await listCryptoUsers('/').catch(() => null) : null;
+  const cryptoUsers = request.verb !== 'lock' ? null : request.facts ? request.facts.cryptoUsers : await listCryptoUsers('/').catch(() => null);
   const provenanceFile = await readProvenance(generatedUid);
   const facts = {
     record,
@@ -110,7 +117,7 @@ export async function runLockChange(request: LockRequest): Promise<LockReport> {
   return request.verb === 'lock' ? applyLock(request, report, generatedUid, directory) : applyUnlock(request, report, provenanceFile!, directory);
 }
 
-async function applyLock(request: LockRequest, report: LockReport, generatedUid: string, directory: Awaited<ReturnType<typeof readDirectory>>): Promise<LockReport> {
+async function applyLock(request: LockRequest, report: LockReport, generatedUid: string, directory: Directory): Promise<LockReport> {
   const user = report.user!;
   // The record first: a crash after the write still shows the lock as Untether's (a record without its value counts for nothing).
   const provenance: Omit<ProvenanceFile, 'format'> = {
@@ -135,22 +142,23 @@ async function applyLock(request: LockRequest, report: LockReport, generatedUid:
   // Not locked: the account is as before, so the record of this lock goes (a stale earlier one stays as it was).
   if (previous) await writeProvenance(previous);
   else await removeProvenance(generatedUid);
-  report.result = outcome?.outcome === 'rolled-back' ? 'rolled-back' : 'failed';
-  report.code = outcome?.outcome === 'rolled-back' ? 'E_ROLLED_BACK' : 'E_NEEDS_ADMIN';
-  report.message = `lock ${outcome?.outcome === 'rolled-back' ? 'rolled back' : 'FAILED'}: ${outcome ? outcome.reason : 'no outcome'}`;
+  return notCommitted(report, outcome, 'lock rolled back');
+}
+
+/** A change that did not hold: rolled back to the snapshot, or failed so that an admin must look. */
+function notCommitted(report: LockReport, outcome: Exclude<ChangeOutcome, { outcome: 'committed' }> | undefined, rolledBack: string): LockReport {
+  const rolled = outcome?.outcome === 'rolled-back';
+  report.result = rolled ? 'rolled-back' : 'failed';
+  report.code = rolled ? 'E_ROLLED_BACK' : 'E_NEEDS_ADMIN';
+  report.message = `${rolled ? rolledBack : `${report.verb} FAILED`}: ${outcome ? outcome.reason : 'no outcome'}`;
   return report;
 }
 
-async function applyUnlock(request: LockRequest, report: LockReport, provenance: ProvenanceFile, directory: Awaited<ReturnType<typeof readDirectory>>): Promise<LockReport> {
+async function applyUnlock(request: LockRequest, report: LockReport, provenance: ProvenanceFile, directory: Directory): Promise<LockReport> {
   const user = report.user!;
   const [outcome] = await runAccountChanges([{ kind: 'unlock', user, operations: report.operations }], { now: request.now, directory });
   report.outcome = outcome;
-  if (outcome?.outcome !== 'committed') {
-    report.result = outcome?.outcome === 'rolled-back' ? 'rolled-back' : 'failed';
-    report.code = outcome?.outcome === 'rolled-back' ? 'E_ROLLED_BACK' : 'E_NEEDS_ADMIN';
-    report.message = `unlock ${outcome?.outcome === 'rolled-back' ? 'rolled back (still locked)' : 'FAILED'}: ${outcome ? outcome.reason : 'no outcome'}`;
-    return report;
-  }
+  if (outcome?.outcome !== 'committed') return notCommitted(report, outcome, 'unlock rolled back (still locked)');
   // The record must be exactly the one before the lock; anything else changed meanwhile is named, not undone.
   // A lock finished by crash recovery never recorded its snapshot id: its snapshot is the user's newest lock one.
   try {

@@ -211,7 +211,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
           case 'lock-account':
           case 'unlock-account': {
             const { runLockCommand } = await import('./lock-command.js');
-            const step = await runLockCommand(command, loaded.config, directory.users, lastSecureTokenHolder(directory.users, cryptoUsers), now);
+            const step = await runLockCommand(command, loaded.config, { directory, cryptoUsers }, now);
             afterLock = step.afterwards;
             return step.outcome;
           }
@@ -231,7 +231,12 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
     const server = loaded.config.server;
     if (!server.url) return;
     // The link (ws, the protocol's schemas, the durable queue) is loaded only on Macs that report to a server.
-    const [{ createServerLink }, { commandPolicyOf }, { hardwareIdentity }] = await Promise.all([import('../link/link.js'), import('../link/policy.js'), import('../system/ioreg.js')]);
+    const [{ createServerLink }, { commandPolicyOf }, { hardwareIdentity }, { COMMAND_TYPES }] = await Promise.all([
+      import('../link/link.js'),
+      import('../link/policy.js'),
+      import('../system/ioreg.js'),
+      import('../../../protocol/src/commands.js'),
+    ]);
     const identity = await hardwareIdentity();
     const hostname = await computerName();
     await ensurePrivateDirectory(dataPath('link'));
@@ -250,7 +255,7 @@ export async function startDaemon(now: () => Date = () => new Date()): Promise<D
       logger: createLogger({ component: 'link' }),
       now,
     });
-    for (const type of ['rescan', 'demobilize', 'restore', 'unbind', 'loginwindow', 'takeover', 'lock-account', 'unlock-account'] as const) {
+    for (const type of Object.keys(COMMAND_TYPES) as Array<keyof typeof COMMAND_TYPES>) {
       link.onCommand(type, (command) => handleCommand(command as Command));
     }
     link.start();

@@ -6,8 +6,9 @@ import { runLockChange, resolveAccount, type LockReport } from '../actions/lock.
 import { describeSessionOutcome, handleLockedSessions } from '../actions/lock-session.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { HandlerOutcome } from '../link/link.js';
-import type { DirectoryRecord } from '../system/dscl.js';
-import { guardCommand } from './command-guard.js';
+import type { CryptoUser } from '../system/diskutil.js';
+import type { readDirectory } from '../txn/account-state.js';
+import { guardCommand, lastSecureTokenHolder } from './command-guard.js';
 
 type LockCommand = Extract<Command, { type: 'lock-account' | 'unlock-account' }>;
 
@@ -31,20 +32,20 @@ function outcomeOf(report: LockReport, command: LockCommand): HandlerOutcome {
   }
 }
 
-/** Run one lock or unlock command (the caller holds the action lock and has read the directory). */
+/** Run one lock or unlock command; the caller holds the action lock and read `facts` under it. */
 export async function runLockCommand(
   command: LockCommand,
   config: AgentConfig,
-  users: readonly DirectoryRecord[],
-  tokenHolder: string | null,
+  facts: { directory: Awaited<ReturnType<typeof readDirectory>>; cryptoUsers: CryptoUser[] | null },
   now: () => Date,
 ): Promise<LockCommandStep> {
   let account = command.params.account;
   if (account.by === 'identity') {
-    const resolved = resolveAccount(account, users);
+    const resolved = resolveAccount(account, facts.directory.users);
     if (!('recordName' in resolved)) return { outcome: { outcome: 'rejected', code: resolved.code, message: resolved.reason } };
     account = { by: 'user', user: resolved.recordName };
     // The link policy and the first guard saw only an identity: guard again by the account's name.
+    const tokenHolder = lastSecureTokenHolder(facts.directory.users, facts.cryptoUsers);
     const guard = guardCommand({ ...command, params: { ...command.params, account } }, config.commandPolicy.protectedAccounts, tokenHolder);
     if (guard.refuse) return { outcome: { outcome: 'rejected', code: guard.code, message: guard.reason } };
   }
@@ -59,6 +60,7 @@ export async function runLockCommand(
     dryRun: false,
     protectedAccounts: config.commandPolicy.protectedAccounts,
     now,
+    facts,
   });
   const outcome = outcomeOf(report, command);
   if (verb !== 'lock' || report.result !== 'applied' || report.user === null) return { outcome };

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: a seeded store, a server, the forked load generator, and a bare ws baseline.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,33 +129,6 @@ export function spawnLoad(nofile: number): ChildProcess {
   return spawnWithLimit('load-agents', nofile, ['ignore', 'inherit', 'inherit', 'ipc']);
 }
 
-/** Soft open-files limit of a process (Linux). */
-export function openFilesLimitOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((entry) => entry.startsWith('Max open files'));
-  const soft = line?.split(/\s{2,}/)[1];
-  return soft === undefined || soft === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(soft);
-}
-
-/** Resident memory of a process in bytes (Linux). */
-export function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
-  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
-}
-
-/** Open descriptors of a process, and how many of them are sockets (Linux). */
-export function descriptorsOf(pid: number): { all: number; sockets: number } {
-  const entries = readdirSync(`/proc/${pid}/fd`);
-  let sockets = 0;
-  for (const entry of entries) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${entry}`).startsWith('socket:')) sockets += 1;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return { all: entries.length, sockets };
-}
-
 /** Send a job and wait for the report matching `until`. */
 export function runLoad<T extends LoadReport['type']>(child: ChildProcess, job: LoadJob, until: T, onProgress?: (report: LoadReport) => void): Promise<Extract<LoadReport, { type: T }>> {
   return new Promise((resolve, reject) => {
@@ -269,13 +242,5 @@ export async function startLauncher(options: {
   return { child, url, wsUrl: `ws://127.0.0.1:${port}/api/v1/agent`, stop: () => stopChild(child) };
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds (Linux). */
-export function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of /proc/pid/stat, here 11 and 12 after "pid (comm) ".
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
-}
 
-/** USER_HZ on Linux; 100 on every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
+export { cpuMsOf, descriptorsOf, openFilesLimitOf, rssOf } from './proc.js';

@@ -11,18 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { bundleAgent } from '../pkg/build-payload.js';
 import { buildXmlPlist, parseXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
 import { createSimulatedMac, type SimulatedMac } from '../../test/macsim/src/index.js';
+import { cpuMsOf, rssOf } from './proc.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
-}
-
-function rssKiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-}
+const cpuSeconds = (pid: number): number => cpuMsOf(pid) / 1000;
+const rssKiB = (pid: number): number => rssOf(pid) / 1024;
 
 async function until<T>(read: () => T | undefined, timeoutMs = 120_000): Promise<T> {
   const started = Date.now();

@@ -1,6 +1,6 @@
 // Commands an admin can send to a device. Each type has its own params schema; the agent validates the params
 // again before running anything and runs only the types its local configuration allows.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShortString, Text, Timestamp, Uuid } from './common.js';
 import { MAX_INVENTORY_USERS } from './limits.js';
 

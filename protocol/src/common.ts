@@ -1,5 +1,5 @@
 // Building blocks shared by the agent and server message schemas.
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_KINDS, ERROR_CODES, type ErrorCode, type EventKind } from './codes.js';
 import { MAX_DETAIL_BYTES, MAX_FUTURE_SKEW_MS, MAX_SHORT_STRING, MAX_TEXT, MIN_TIMESTAMP_YEAR, MAX_TIMESTAMP_YEAR } from './limits.js';
 

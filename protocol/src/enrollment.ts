@@ -1,6 +1,6 @@
 // The HTTP enrollment exchange: the agent trades the enrollment secret (sent as a Bearer credential) for a
 // per-device token. POST /api/v1/enroll.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShortString, Uuid } from './common.js';
 import { DeviceIdentity } from './messages.js';
 

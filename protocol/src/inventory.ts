@@ -1,6 +1,6 @@
 // The agent's scan of the Mac, sent in `inventory` messages. Every field that can fail to read has an honest
 // `unknown` form instead of a default that looks like success.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShortString, Text, Uuid } from './common.js';
 import { MAX_INVENTORY_PROFILES, MAX_INVENTORY_USERS } from './limits.js';
 

@@ -1,6 +1,6 @@
 // Every message of the WebSocket protocol, both directions, as zod discriminated unions on `type`.
 // See docs/protocol.md for the sequence and the meaning of each field.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Command, CommandOutcome } from './commands.js';
 import { Detail, ErrorCodeSchema, EventKindSchema, HardwareUuid, ReportedTime, Serial, ShortString, Stage, Text, Timestamp, Uuid } from './common.js';
 import { Inventory } from './inventory.js';

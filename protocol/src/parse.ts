@@ -1,6 +1,6 @@
 // Decoding of raw frames into typed messages. Both sides call these on everything they receive; nothing past
 // here sees `unknown`.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from './codes.js';
 import { Uuid } from './common.js';
 import { MAX_FRAME_BYTES } from './limits.js';

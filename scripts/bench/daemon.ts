@@ -4,6 +4,7 @@
 // scripts/pkg/build-payload.ts, started with the runtime options the launchd job gives it (launchd/io.untether.agent.plist).
 // Run: npm run build && node dist/scripts/bench/daemon.js [idleSeconds]
 import { execa } from 'execa';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,8 @@ import { bundleAgent } from '../pkg/build-payload.js';
 import { buildXmlPlist, parseXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
 import { createSimulatedMac, type SimulatedMac } from '../../test/macsim/src/index.js';
 import { cpuMsOf, rssOf } from './proc.js';
+import { openBackend, startBenchServer, storeOn } from './common.js';
+import { generateToken, hashToken } from '../../server/src/auth/secrets.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cpuSeconds = (pid: number): number => cpuMsOf(pid) / 1000;
@@ -42,58 +45,98 @@ function runtimeOptionsOfLaunchdJob(): string[] {
   return args.slice(1).filter((arg) => arg.startsWith('--'));
 }
 
+/** A simulated Mac in `parent/name` with the daemon's managed configuration (plus `extra`). */
+function prepareMac(parent: string, name: string, extra: Record<string, PlistValue> = {}): SimulatedMac {
+  const mac = createSimulatedMac({ dir: path.join(parent, name), scenario: 'ad-bound' });
+  const managed = mac.path('/Library/Managed Preferences/io.untether.agent.plist');
+  mkdirSync(path.dirname(managed), { recursive: true });
+  writeFileSync(managed, buildXmlPlist({ inventory: { enabled: true }, demobilize: { enabled: true, when: 'login', allUsers: true }, ...extra } as PlistValue));
+  return mac;
+}
+
+/** A server the linked daemon enrolls with and stays connected to (PGlite, in this process). */
+async function startServer(): Promise<{ url: string; enrollmentSecret: string; devices(): Promise<number>; stop(): Promise<void> }> {
+  const backend = await openBackend('pglite');
+  const store = await storeOn(backend.driver);
+  const server = await startBenchServer(store);
+  const enrollmentSecret = generateToken();
+  await store.createEnrollmentSecret({ id: randomUUID(), name: 'bench', secretHash: hashToken(enrollmentSecret), now: new Date(), expiresAt: null, maxDevices: 10 });
+  return {
+    url: server.url,
+    enrollmentSecret,
+    devices: async () => (await backend.driver.query<{ n: number }>('select count(*)::int as n from devices'))[0]!.n,
+    stop: async () => {
+      await server.app.close();
+      await backend.stop();
+    },
+  };
+}
+
+interface IdleFigures {
+  rssKiB: number;
+  cpuSeconds: number;
+}
+
 async function main(): Promise<void> {
   const idleSeconds = Number(process.argv[2] ?? 60);
   const parent = mkdtempSync(path.join(os.tmpdir(), 'untether-bench-'));
   // The notice runs as the logged-in user (sudo -u): like /tmp on a Mac, the folder above the system root must let
   // other users through, or the user's process cannot reach the simulated tools.
   chmodSync(parent, 0o755);
-  const dir = path.join(parent, 'mac');
-  const mac = createSimulatedMac({ dir, scenario: 'ad-bound' });
-  const cli = path.join(path.dirname(dir), 'untether.mjs');
+  const server = await startServer();
+  const alone = prepareMac(parent, 'alone');
+  const linked = prepareMac(parent, 'linked', { server: { url: server.url, enrollmentSecret: server.enrollmentSecret } });
+  const cli = path.join(parent, 'untether.mjs');
   await bundleAgent(repoRoot, cli, 'bench');
-  const managed = mac.path('/Library/Managed Preferences/io.untether.agent.plist');
-  mkdirSync(path.dirname(managed), { recursive: true });
-  writeFileSync(managed, buildXmlPlist({ inventory: { enabled: true }, demobilize: { enabled: true, when: 'login', allUsers: true } } as PlistValue));
   const runtimeOptions = runtimeOptionsOfLaunchdJob();
-  const daemon = execa(process.execPath, [...runtimeOptions, cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
+  const startDaemon = (mac: SimulatedMac) =>
+    execa(process.execPath, [...runtimeOptions, cli, 'daemon'], { env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
+  const daemon = startDaemon(alone);
+  const linkedDaemon = startDaemon(linked);
   const bare = execa(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { reject: false });
+  const processes = { daemon: daemon.pid!, linked: linkedDaemon.pid!, bare: bare.pid! };
   try {
-    await until(() => (state(mac)?.waitingFor === 'login-window' ? true : undefined));
+    await until(() => (state(alone)?.waitingFor === 'login-window' && state(linked)?.waitingFor === 'login-window' ? true : undefined));
+    const enrolled = Date.now();
+    while ((await server.devices()) === 0) {
+      if (Date.now() - enrolled > 60_000) throw new Error('the linked daemon did not enroll within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // let start-up garbage settle
-    const daemonCpu0 = cpuSeconds(daemon.pid!);
-    const bareCpu0 = cpuSeconds(bare.pid!);
-    const calls0 = mac.calls().length;
+    const cpu0 = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    const calls0 = alone.calls().length + linked.calls().length;
     await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
-    const daemonCpu = cpuSeconds(daemon.pid!) - daemonCpu0;
-    const bareCpu = cpuSeconds(bare.pid!) - bareCpu0;
-    const daemonRss = rssKiB(daemon.pid!);
-    const bareRss = rssKiB(bare.pid!);
-    const idleCalls = mac.calls().length - calls0;
+    const idle = Object.fromEntries(
+      Object.entries(processes).map(([name, pid]) => [name, { rssKiB: rssKiB(pid), cpuSeconds: cpuSeconds(pid) - cpu0[name]! }]),
+    ) as Record<keyof typeof processes, IdleFigures>;
+    const idleCalls = alone.calls().length + linked.calls().length - calls0;
 
-    mac.clearCalls();
+    alone.clearCalls();
     const logoutAt = Date.now();
-    mac.logout();
-    await until(() => (mac.calls().length > 0 ? true : undefined));
+    alone.logout();
+    await until(() => (alone.calls().length > 0 ? true : undefined));
     const firstToolCall = Date.now() - logoutAt;
-    await until(() => (mac.writeCalls().length > 0 ? true : undefined));
+    await until(() => (alone.writeCalls().length > 0 ? true : undefined));
     const firstWrite = Date.now() - logoutAt;
-    await until(() => (state(mac)?.stage === 'done' ? true : undefined));
+    await until(() => (state(alone)?.stage === 'done' ? true : undefined));
 
     const loginAt = Date.now();
-    mac.login('zobrien');
-    const seen = await until(() => (mac.notices().some((notice) => notice.user === 'zobrien') ? true : undefined), 30_000).catch(() => false);
+    alone.login('zobrien');
+    const seen = await until(() => (alone.notices().some((notice) => notice.user === 'zobrien') ? true : undefined), 30_000).catch(() => false);
     const notice = seen ? `${Date.now() - loginAt} ms` : 'not seen within 30 s';
 
+    const row = (label: string, figures: IdleFigures, ratio: string, calls: string) =>
+      `| ${label} | ${(figures.rssKiB / 1024).toFixed(1)} MiB | ${ratio} | ${figures.cpuSeconds.toFixed(2)} s | ${((100 * figures.cpuSeconds) / idleSeconds).toFixed(2)} % | ${calls} |`;
+    const ratio = (figures: IdleFigures) => `${(figures.rssKiB / idle.bare.rssKiB).toFixed(2)}×`;
     process.stdout.write(
       [
-        `Idle daemon over ${idleSeconds} s (waiting for a logout; runtime options as shipped: ${runtimeOptions.join(' ') || 'none'}), beside a bare Node process that does nothing:`,
+        `Idle daemons over ${idleSeconds} s (waiting for a logout; runtime options as shipped: ${runtimeOptions.join(' ') || 'none'}), beside a bare Node process that does nothing:`,
         '',
-        '| process | resident memory | CPU time over the interval | CPU share | tool calls while idle |',
-        '|---|---|---|---|---|',
-        `| untether daemon | ${(daemonRss / 1024).toFixed(1)} MiB | ${daemonCpu.toFixed(2)} s | ${((100 * daemonCpu) / idleSeconds).toFixed(2)} % | ${idleCalls} |`,
-        `| bare node (baseline) | ${(bareRss / 1024).toFixed(1)} MiB | ${bareCpu.toFixed(2)} s | ${((100 * bareCpu) / idleSeconds).toFixed(2)} % | - |`,
-        `| ratio | ${(daemonRss / bareRss).toFixed(2)}× | | | |`,
+        '| process | resident memory | vs bare node | CPU time over the interval | CPU share | tool calls while idle |',
+        '|---|---|---|---|---|---|',
+        row('untether daemon, no server configured', idle.daemon, ratio(idle.daemon), String(idleCalls)),
+        row('untether daemon, enrolled and connected to a server', idle.linked, ratio(idle.linked), '(both daemons)'),
+        row('bare node (baseline)', idle.bare, '1.00×', '-'),
         '',
         `From a logout to the daemon's first tool call: ${firstToolCall} ms; to its first write (the conversion): ${firstWrite} ms.`,
         `From a login to the converted user's notice on screen: ${notice}.`,
@@ -101,11 +144,11 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    daemon.kill('SIGTERM');
-    bare.kill('SIGTERM');
-    await Promise.allSettled([daemon, bare]);
-    if (process.env.BENCH_KEEP === undefined) rmSync(path.dirname(dir), { recursive: true, force: true });
-    else process.stdout.write(`kept ${dir}\n`);
+    for (const child of [daemon, linkedDaemon, bare]) child.kill('SIGTERM');
+    await Promise.allSettled([daemon, linkedDaemon, bare]);
+    await server.stop();
+    if (process.env.BENCH_KEEP === undefined) rmSync(parent, { recursive: true, force: true });
+    else process.stdout.write(`kept ${parent}\n`);
   }
 }
 

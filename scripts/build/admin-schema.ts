@@ -2,7 +2,7 @@
 // from what the agent accepts: the Jamf Pro "Application & Custom Settings" JSON schema, an example
 // configuration profile, and the key reference in Markdown. Pure: text out, no I/O.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONFIG_DOMAIN, agentConfigSchema } from '../../agent/src/config/schema.js';
 import { buildXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
 import { INSTALL_PATHS, LAUNCHD_LABEL, RUNTIME_SIGNER } from '../pkg/layout.js';

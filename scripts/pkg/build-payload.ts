@@ -46,8 +46,10 @@ export async function bundleAgent(repoRoot: string, outfile: string, version: st
     format: 'esm',
     banner: { js: ESM_REQUIRE_BANNER },
     define: { __UNTETHER_VERSION__: JSON.stringify(version) },
-    // Stack traces in the log should name our functions; the file is read by Node, not downloaded.
-    keepNames: true,
+    // Not minified, so stack traces in the log name our functions and point at readable lines. keepNames would only
+    // add to that the numeric suffix esbuild gives a name two modules share, at the price of one __name() call per
+    // function: each turns the function's properties into a dictionary, about 1 MiB in the idle daemon.
+    keepNames: false,
     minify: false,
     legalComments: 'eof',
     logLevel: 'warning',

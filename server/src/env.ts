@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { summarizeIssues } from '../../protocol/src/index.js';
 import { parseTrustedProxies } from './auth/client-address.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';

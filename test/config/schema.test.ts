@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { COMMAND_TYPES } from '../../protocol/src/index.js';
 import {
   CONFIG_KEYS,

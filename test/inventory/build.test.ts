@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildInventory } from '../../agent/src/inventory/build.js';
+import { buildInventory, compareNamesIgnoringCase } from '../../agent/src/inventory/build.js';
 import { classifyAccount } from '../../agent/src/inventory/classify.js';
 import { inventoryStage } from '../../agent/src/inventory/stage.js';
 import { baseFacts, LOCAL_GUID, localRecord, mobileRecord, record, systemRecord } from './facts-fixture.js';
@@ -21,6 +21,14 @@ describe('classifyAccount', () => {
 });
 
 describe('buildInventory', () => {
+  it('lists accounts by name ignoring case, the same on every machine (no locale collation)', () => {
+    const names = ['zed', 'Bob', 'alice', 'Alice', 'bob', '_mbsetupuser', 'Zoe'];
+    expect([...names].sort(compareNamesIgnoringCase)).toEqual(['_mbsetupuser', 'Alice', 'alice', 'Bob', 'bob', 'zed', 'Zoe']);
+    const inventory = buildInventory(baseFacts());
+    const listed = inventory.users.map((user) => user.name);
+    expect(listed).toEqual([...listed].sort(compareNamesIgnoringCase));
+  });
+
   it('reports each account with kind, evidence, admin, token, FileVault, profiles and who is logged in', () => {
     const inventory = buildInventory(baseFacts());
     const jdoe = inventory.users.find((user) => user.name === 'jdoe')!;

@@ -1,5 +1,5 @@
 // zod checks for command-line values, so a bad value is refused by name before anything runs.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from './command.js';
 
 /** A macOS short name as an admin types it: no path separators, control characters or leading dash. */

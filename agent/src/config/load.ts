@@ -4,7 +4,7 @@
 // a bad key is reported by name and falls back to its default (every destructive default is "off") while the
 // valid rest loads. Never throws: an unreadable file is a problem, not a crash.
 import type { Logger } from 'winston';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { readPlistFile } from '../system/files.js';
 import { isPlistDict, type PlistValue } from '../system/plist.js';
 import { registerSecretValue } from '../log/redact.js';

@@ -7,7 +7,7 @@
 // - A stage that is turned on must name its choices (when, which users, preset, provider): nothing that
 //   changes the Mac is ever defaulted. Such a stage without its choices is reported and stays off.
 // - Every field has a title and a description (a test walks the schema to check).
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOGIN_WINDOW_PRESETS } from '../loginwindow/presets.js';
 import { noticeTextsSchema } from '../notify/texts.js';
 import { demobilizePolicySchema } from '../plan/policy.js';

@@ -1,6 +1,6 @@
 // The daemon's view of the migration, written after every pass so `untether status` (another process)
 // and support can read it: current stage, what it waits for, every stage's status and last result.
-import { z } from 'zod';
+import * as z from 'zod';
 import { dataPath, readDataFile, writeDataFile } from '../system/datastore.js';
 import { MIGRATION_STAGES } from './stages.js';
 

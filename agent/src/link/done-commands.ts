@@ -3,7 +3,7 @@
 // out can only come back expired.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_COMMAND_VALIDITY_MS } from '../../../protocol/src/index.js';
 import { writeFileAtomic } from './token-file.js';
 

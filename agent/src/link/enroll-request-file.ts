@@ -2,7 +2,7 @@
 // in the data directory so that a restart polls the same request instead of filing a new one.
 import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from './token-file.js';
 
 /** File name of the pending request inside the agent's data directory. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { Logger } from 'winston';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   AgentEvent,
   CLOSE_CODES,

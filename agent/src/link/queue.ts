@@ -4,7 +4,7 @@
 // agent can report a `queue.dropped` event.
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentEvent, CommandResult } from '../../../protocol/src/index.js';
 import { SECRET_FILE_MODE, writeFileAtomic } from './token-file.js';
 

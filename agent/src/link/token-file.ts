@@ -2,7 +2,7 @@
 // directory), so a crash never leaves a half-written token and a reader never sees one.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, chmodSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** File name of the token inside the agent's data directory. */
 export const TOKEN_FILE_NAME = 'device-token.json';

@@ -1,7 +1,7 @@
 // Who locked an account and why: one root-only (0600, in a 0700 folder) file per account Untether locked, kept by
 // GeneratedUID so a rename does not lose it. An unlock moves the file to the lock history with who lifted it.
 // The lock itself lives in the account record; this file only says it was Untether's, and whose.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UntetherError } from '../errors.js';
 import type { LockProvenance } from '../plan/lock.js';
 import { dataPath, listDataFiles, readDataFile, removeDataFile, writeDataFile } from '../system/datastore.js';

@@ -1,6 +1,6 @@
 // One line of agent.log: the JSON shape written by the file transport and read back by `untether log`, and
 // its readable rendering (shared by the terminal transport and `untether log`, so both look the same).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Levels the agent writes, most severe first (winston's npm levels, the ones the agent uses). */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;

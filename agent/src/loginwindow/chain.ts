@@ -1,5 +1,5 @@
 // The login window chain (system.login.console "mechanisms") as data. Pure: no I/O.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LoginWindowKind } from '../inventory/model.js';
 
 /** A mechanism is "Plugin:Mechanism" with an optional ",privileged" (Elliot Jordan's validation pattern). */

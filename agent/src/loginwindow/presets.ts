@@ -1,7 +1,7 @@
 // Login window presets as pure functions: the running macOS's own default chain in, the chain a preset
 // wants out. Every insertion is relative to a named anchor mechanism, never to a position, and a missing
 // anchor is an error (XCreds #299 silently skipped its rights when anchors were missing; we refuse).
-import { z } from 'zod';
+import * as z from 'zod';
 import { UntetherError } from '../errors.js';
 import { APPLE_LOGIN_UI, isMechanism, mechanismPlugin } from './chain.js';
 

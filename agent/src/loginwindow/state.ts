@@ -1,7 +1,7 @@
 // What the agent keeps about the login window in its root-only data directory: the preset the admin asked
 // for (so drift can be seen later, e.g. after an OS update reset the chain) and a backup of the whole right
 // before every write (so a failed verify, or an admin, can put it back).
-import { z } from 'zod';
+import * as z from 'zod';
 import { dataPath, listDataFiles, readDataFile, removeDataFile, writeDataFile } from '../system/datastore.js';
 import type { AuthorizationRight } from '../system/security.js';
 import { LOGIN_CONSOLE_RIGHT } from '../system/security.js';

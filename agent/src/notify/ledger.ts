@@ -1,6 +1,6 @@
 // The account events users are told about, kept in Untether's root-only data directory: actions record
 // them (demobilize, takeover, or their announcements), the login notifier reads them and marks them told.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UntetherError } from '../errors.js';
 import { dataPath, readDataFile, writeDataFile } from '../system/datastore.js';
 import type { AccountEvent } from './decide.js';

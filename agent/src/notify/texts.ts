@@ -1,6 +1,6 @@
 // The texts a user sees when the agent has changed their account or is about to: part of the
 // configuration (the config module embeds noticeTextsSchema), localizable, English built in. Pure.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What happened (or is about to happen) to an account, as far as its user needs to know. */
 export const NOTICE_KINDS = ['demobilized', 'demobilize-pending', 'linked', 'link-pending', 'lock-logout'] as const;

@@ -1,7 +1,7 @@
 // A plan is data: an ordered list of typed operations on one account. The same list is printed by
 // --dry-run, written to the journal, executed by txn/, and applied to a record model to know what the
 // record must look like afterwards (verify).
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAttributeType } from '../system/directory-record.js';
 import type { AttributeType } from '../system/dscl.js';
 

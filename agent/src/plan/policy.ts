@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What an admin decides about demobilization. Defaults are the safe choice; every field is documented

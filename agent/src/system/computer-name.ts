@@ -1,6 +1,6 @@
 // The Mac's name as admins see it in Jamf and System Settings (ComputerName), for reports.
 import os from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readPlistFile } from './files.js';
 
 /** Where configd keeps the names (binary plist on a Mac): System → System → ComputerName / HostName. */

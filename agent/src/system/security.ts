@@ -1,7 +1,7 @@
 // Authorization rights (the login window's `system.login.console` chain) through
 // `security authorizationdb read|write`. The right is parsed with zod but every key is kept, known or
 // not, so a right read and written back loses nothing.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ToolResult } from './errors.js';
 import { SystemToolError } from './errors.js';
 import { UnexpectedOutputError, parseToolOutput } from './output.js';

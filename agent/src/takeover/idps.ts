@@ -1,6 +1,6 @@
 // Jamf Connect's identity providers, on their own: the configuration schema names them, and loading the
 // takeover planner (directory, sessions, matching) for that would weigh on the idle daemon.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Values of Jamf Connect's OIDCProvider attribute, one per identity provider (its OIDCProvider preference

@@ -8,7 +8,7 @@
 //   provider     optional  jamf-connect | xcreds | generic; empty = the command's --provider
 //   issuer       optional  the IdP's OIDC issuer URL (https), e.g. https://login.microsoftonline.com/<tenant>/v2.0
 //   subject      optional  the user's stable subject ("sub") at that issuer; needs issuer
-import { z } from 'zod';
+import * as z from 'zod';
 import { UntetherError } from '../errors.js';
 import { CSV_LIMITS, decodeCsvBytes, parseCsv, type CsvLimits } from './csv.js';
 

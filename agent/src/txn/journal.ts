@@ -1,7 +1,7 @@
 // The journal: an account change's intent, written before its first write and updated after every
 // step, so that a crash at any point is found at the next start and finished or rolled back.
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { planOperationSchema } from '../plan/operations.js';
 import { dataPath, listDataFiles, moveDataFile, readDataFile, writeDataFile } from '../system/datastore.js';
 

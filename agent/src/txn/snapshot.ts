@@ -1,7 +1,7 @@
 // Root-only snapshots of accounts, taken before the first write and checked by checksum when read back.
 // `untether restore` and every rollback are derived from them.
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UntetherError } from '../errors.js';
 import type { AccountState } from '../plan/restore.js';
 import { isAttributeType } from '../system/directory-record.js';

@@ -2,7 +2,7 @@
 // one hidden choice per component whose `selected` attribute is an Installer JavaScript expression (for
 // example `system.sysctl('hw.optional.arm64') == 1`), so each Mac installs only its own component.
 // Facts and sources: /work/shared/reference/macos-packaging.md §6.
-import { z } from 'zod';
+import * as z from 'zod';
 import { childElements, el, firstChild, parseXml, renderXml, textOf, type XmlElement } from './xml.js';
 
 /** What the writer needs. */

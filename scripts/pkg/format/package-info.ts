@@ -1,6 +1,6 @@
 // PackageInfo: the XML describing one component (identifier, version, install location, payload size, scripts).
 // Facts and sources: /work/shared/reference/macos-packaging.md §5.
-import { z } from 'zod';
+import * as z from 'zod';
 import { el, firstChild, parseXml, renderXml } from './xml.js';
 
 export const PackageInfoSchema = z.object({

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { hashFile } from './bytes.js';
 import { RuntimeError } from './errors.js';
 import type { RuntimePin } from './pins.js';

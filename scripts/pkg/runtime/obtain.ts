@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { hashFile, openFileSource } from './bytes.js';
 import { requireSigner, verifyCodeSignature } from './codesign.js';
 import { RuntimeError } from './errors.js';

@@ -2,7 +2,7 @@
 // here in one commit: the npm integrity (from `npm view NAME@VERSION dist.integrity` or `npm pack --json`), the
 // binary's sha256 (printed by `node dist/scripts/pkg/runtime/obtain.js --arch all` once the integrity is pinned)
 // and, if the signer ever changes, the team ID. Why this Node line: docs/decisions/2026-12-02-macos-node-runtime.md.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RuntimeError } from './errors.js';
 
 /** Mach-O CPU types (<mach/machine.h>: CPU_ARCH_ABI64 | CPU_TYPE_ARM / CPU_TYPE_X86). */

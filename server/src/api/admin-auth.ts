@@ -1,7 +1,7 @@
 // Admin authentication for the dashboard: a login that sets an HttpOnly SameSite=Strict session cookie, and the
 // session check. API tokens (Authorization: Bearer, stored hashed, scoped) are checked in access.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { generateToken, hashToken, verifyPassword } from '../auth/secrets.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import type { Clock } from '../clock.js';

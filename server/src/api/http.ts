@@ -1,6 +1,6 @@
 // Small HTTP helpers for node:http: bounded JSON bodies parsed with zod, JSON and error answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { MAX_HTTP_BODY_BYTES, summarizeIssues, type ErrorCode } from '../../../protocol/src/index.js';
 
 /** An error that becomes an HTTP answer with a registered code. */

@@ -26,7 +26,7 @@ import {
   EventListQuery,
   ProgressQuery,
 } from './schemas.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** What a handler gets. */
 export interface RouteContext {

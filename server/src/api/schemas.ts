@@ -1,5 +1,5 @@
 // zod schemas of the admin API's queries and bodies.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CommandAction,
   MAX_COMMAND_VALIDITY_MS,

@@ -1,6 +1,6 @@
 // What the dashboard can be told has changed. Topics name views, never rows or values: a browser that hears one
 // refetches through the normal API, with its own access checks, so a notice carries nothing worth hiding.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every topic, in one place. Add a topic here (and wire its producers and the dashboard's `onTopic`) to extend

@@ -2,7 +2,7 @@
 // set; several server instances may share the database.
 import pg from 'pg';
 import type { Logger } from 'winston';
-import { z } from 'zod';
+import * as z from 'zod';
 import { summarizeIssues } from '../../../protocol/src/index.js';
 import type { Queryable, SqlDriver } from './driver.js';
 

@@ -3,7 +3,7 @@
 // fake tools import only the inferred types (type imports are erased), because loading zod costs ~40-90 ms
 // per process and a fake call must stay well under 100 ms. Fakes only write state they read, through
 // store.updateState, so the file stays valid between harness validations.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One of the two search nodes (/Search and /Search/Contacts) as `dscl /Search -read /` shows it. */
 export const SearchNodeSchema = z.object({

@@ -8,7 +8,7 @@ import { UsageError } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { renderAccount, renderSummary } from '../render-plan.js';
 import { parseOption, shortNameSchema } from '../validate.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const log = createLogger({ component: 'demobilize' });
 

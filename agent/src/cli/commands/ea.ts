@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EXTENSION_ATTRIBUTES, formatResult } from '../../ea/attributes.js';
 import { scanMac } from '../../inventory/collect.js';
 import type { Command } from '../command.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccountRef } from '../../../../protocol/src/index.js';
 import { exitCodeOf, runLockChange, type LockReport } from '../../actions/lock.js';
 import { describeSessionOutcome, handleLockedSessions, type SessionOutcome } from '../../actions/lock-session.js';

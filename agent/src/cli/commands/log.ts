@@ -1,6 +1,6 @@
 // `untether log`: recent entries of the agent's log, readably, with filters. Reads the current and the rotated
 // files under the system root; prints nothing secret because the log never holds a secret (log/redact.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { UntetherError } from '../../errors.js';
 import { LOG_LEVELS, renderEntry, type LogLevel } from '../../log/entry.js';
 import { LOG_FILE_MAC_PATH } from '../../log/logger.js';

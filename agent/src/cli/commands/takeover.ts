@@ -13,7 +13,7 @@ import { UsageError } from '../command.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printable } from '../table.js';
 import { parseOption } from '../validate.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 function optionText(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];

@@ -1,0 +1,25 @@
+import { openBackend, startBenchServer, storeOn } from './dist/scripts/bench/common.js';
+import { generateToken, hashToken } from './dist/server/src/auth/secrets.js';
+import { bundleAgent } from './dist/scripts/pkg/build-payload.js';
+import { createSimulatedMac } from './dist/test/macsim/src/index.js';
+import { buildXmlPlist } from './dist/agent/src/system/plist.js';
+import { execa } from 'execa';
+import { mkdirSync, writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+const backend = await openBackend('pglite'); const store = await storeOn(backend.driver); const server = await startBenchServer(store);
+const secret = generateToken();
+await store.createEnrollmentSecret({ id: randomUUID(), name: 'b', secretHash: hashToken(secret), now: new Date(), expiresAt: null, maxDevices: 10 });
+const parent = mkdtempSync('/tmp/hs/l-'); chmodSync(parent, 0o755);
+const mac = createSimulatedMac({ dir: path.join(parent, 'mac'), scenario: 'ad-bound' });
+const cli = path.join(parent, 'untether.mjs');
+await bundleAgent('/work/main', cli, 'bench');
+const managed = mac.path('/Library/Managed Preferences/io.untether.agent.plist');
+mkdirSync(path.dirname(managed), { recursive: true });
+writeFileSync(managed, buildXmlPlist({ inventory: { enabled: true }, demobilize: { enabled: true, when: 'login', allUsers: true }, server: { url: server.url, enrollmentSecret: secret } }));
+const d = execa(process.execPath, ['--lite-mode', '--heapsnapshot-signal=SIGUSR2', ...(process.env.EXTRA?.split(' ').filter(Boolean) ?? []), cli, 'daemon'], { cwd: '/tmp/hs', env: { UNTETHER_SYSTEM_ROOT: mac.root }, extendEnv: false, reject: false });
+await new Promise(r => setTimeout(r, 20000));
+const st = (await import('node:fs')).readFileSync(`/proc/${d.pid}/status`, 'utf8');
+console.log('rss', st.match(/VmRSS:\s+(\d+)/)[1], 'anon', st.match(/RssAnon:\s+(\d+)/)[1], 'file', st.match(/RssFile:\s+(\d+)/)[1]);
+if (process.env.SNAP) { process.kill(d.pid, 'SIGUSR2'); await new Promise(r => setTimeout(r, 6000)); }
+d.kill(); await d; await server.app.close(); await backend.stop(); process.exit(0);

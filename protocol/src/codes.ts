@@ -89,6 +89,7 @@ export const ERROR_CODES = {
   E_LOCK_LAST_ADMIN: { meaning: 'Lock refused: the account is the only administrator whose logins are not disabled; nothing was changed.' },
   E_IDENTITY_NOT_LINKED: { meaning: 'No local account on this Mac is linked to the cloud identity a command names; nothing was changed.' },
   E_IDENTITY_AMBIGUOUS: { meaning: 'Several local accounts are linked to the cloud identity a command names; nothing was changed.' },
+  E_USER_AMBIGUOUS: { meaning: 'A short name given in another case matches several accounts that differ only in case; nothing was changed.' },
   E_LOGOUT_FAILED: { meaning: "The account was locked but the user's session did not end after launchctl bootout; the lock applies at the next login." },
 } as const satisfies Record<string, CodeEntry>;
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYOUT, LoginRefusedError, seededPassword, type SimulatedMac } from '../macsim/src/index.js';
 import { writeManagedConfig } from '../helpers/daemon.js';
 import { simulatedMac, untether } from '../helpers/sim.js';
+import { resolveAccount } from '../../agent/src/actions/lock.js';
 
 const USER = 'alex';
 
@@ -91,6 +92,24 @@ describe('untether lock and unlock', () => {
     expect(whole(mac, USER)).toEqual(before);
     expect(mac.exists('/Library/Application Support/Untether/locks')).toBe(false);
   }, 30_000);
+
+  it('finds the account by a short name typed in another case, as the login window does', async () => {
+    const mac = simulatedMac({ scenario: 'local-only' });
+    const run = await untether(mac, ['lock', '--user', 'ALEX', '--dry-run']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^alex\b/m);
+    expect(mac.writeCalls()).toEqual([]);
+  }, 30_000);
+
+  it('refuses a name that matches several accounts only when case is ignored', () => {
+    const record = (name: string, aliases: string[] = []) => ({ recordName: name, attributes: { 'dsAttrTypeStandard:RecordName': [name, ...aliases] } });
+    const users = [record('jdoe'), record('jane', ['JDOE2']), record('JDoe2x'), record('other', ['jdoe2'])];
+    expect(resolveAccount({ by: 'user', user: 'jdoe' }, users)).toMatchObject({ recordName: 'jdoe' });
+    expect(resolveAccount({ by: 'user', user: 'JDOE' }, users)).toMatchObject({ recordName: 'jdoe' });
+    expect(resolveAccount({ by: 'user', user: 'JDOE2' }, users)).toMatchObject({ recordName: 'jane' });
+    expect(resolveAccount({ by: 'user', user: 'Jdoe2' }, users)).toMatchObject({ code: 'E_USER_AMBIGUOUS' });
+    expect(resolveAccount({ by: 'user', user: 'nobody' }, users)).toMatchObject({ code: 'E_UNKNOWN_USER' });
+  });
 
   it('refuses the last SecureToken holder, a protected account, a system account and the only admin', async () => {
     const mac = simulatedMac({ scenario: 'local-only' });

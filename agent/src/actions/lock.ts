@@ -60,8 +60,18 @@ export interface LockReport {
 export function resolveAccount(account: AccountRef, users: readonly DirectoryRecord[]): DirectoryRecord | { code: ErrorCode; reason: string } {
   if (account.by === 'user') {
     const wanted = account.user;
-    const record = users.find((user) => user.recordName === wanted) ?? users.find((user) => (standardAttribute(user, 'RecordName') ?? []).includes(wanted));
-    return record ?? { code: 'E_UNKNOWN_USER', reason: `there is no account "${wanted}" on this Mac` };
+    const namesOf = (user: DirectoryRecord): string[] => [user.recordName, ...(standardAttribute(user, 'RecordName') ?? [])];
+    const exact = users.find((user) => user.recordName === wanted) ?? users.find((user) => namesOf(user).includes(wanted));
+    if (exact !== undefined) return exact;
+    // The login window takes a short name in any case, so an admin who types JDoe means jdoe. Only a unique match
+    // counts: two accounts that differ only in case must be named exactly.
+    const folded = wanted.toLowerCase();
+    const matches = users.filter((user) => namesOf(user).some((name) => name.toLowerCase() === folded));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) {
+      return { code: 'E_USER_AMBIGUOUS', reason: `"${wanted}" names several accounts when case is ignored (${matches.map((user) => user.recordName).join(', ')}); give the exact short name` };
+    }
+    return { code: 'E_UNKNOWN_USER', reason: `there is no account "${wanted}" on this Mac` };
   }
   const linked = accountsLinkedTo(account.identity, users);
   if (linked.length === 0) return { code: 'E_IDENTITY_NOT_LINKED', reason: `no account on this Mac is linked to the cloud identity "${account.identity}"` };

@@ -88,7 +88,7 @@ function lockCommandOf(verb: 'lock' | 'unlock'): Command {
       ? ['sudo untether lock --user jdoe --reason "left the company" --dry-run', 'sudo untether lock --user jdoe --reason "left the company" --yes', 'sudo untether lock --identity jdoe@example.com --yes']
       : ['sudo untether unlock --user jdoe --reason "rehired" --yes'],
     options: {
-      user: { type: 'string', short: 'u', valueName: 'NAME', description: `The local account to ${verb} (short name or alias).` },
+      user: { type: 'string', short: 'u', valueName: 'NAME', description: `The local account to ${verb}: short name or alias, in any case when only one account matches.` },
       identity: { type: 'string', valueName: 'ID', description: 'The cloud identity a takeover linked the account to, instead of --user.' },
       reason: { type: 'string', valueName: 'TEXT', description: 'Why (kept with the lock; shown by untether status).' },
       'dry-run': { type: 'boolean', description: 'Print what would change and change nothing.' },

@@ -223,7 +223,9 @@ describe('the PGlite driver closing and dying', () => {
       const [row] = await driver.query('select 41 + 1 as answer');
       console.log(row.answer);
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-pglite-worker-')), 'forgets-to-close.mjs');
+    writeFileSync(file, script);
+    const { stdout } = await promisify(execFile)(process.execPath, [file], { timeout: 60_000 });
     expect(stdout.trim()).toBe('42');
   }, 60_000);
 

@@ -32,7 +32,7 @@ export function pgliteWorkerScript(moduleUrl: string = import.meta.url): URL {
 /** Open an embedded database in `dataDir`, or in memory when dataDir is undefined. */
 export async function openPgliteDriver(dataDir: string | undefined): Promise<SqlDriver> {
   const workerData: PgliteWorkerData = { dataDir };
-  const worker = new Worker(pgliteWorkerScript(), { workerData, name: 'pglite', execArgv: workerExecArgv(process.execArgv) });
+  const worker = new Worker(pgliteWorkerScript(), { workerData, name: 'pglite' });
   try {
     await new Promise<void>((resolve, reject) => {
       const onMessage = (reply: PgliteReply): void => {
@@ -54,20 +54,6 @@ export async function openPgliteDriver(dataDir: string | undefined): Promise<Sql
     throw new Error(`opening ${WHAT} ${where}: ${(error as Error).message}`, { cause: error });
   }
   return new PgliteWorkerDriver(worker);
-}
-
-/**
- * The worker gets this process's Node options (source maps, conditions...), except --input-type: `node
- * --input-type=module -e ...` would pass it on, and Node refuses it for a worker started from a file.
- */
-function workerExecArgv(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let index = 0; index < execArgv.length; index += 1) {
-    const arg = execArgv[index]!;
-    if (arg === '--input-type') index += 1; // its value follows
-    else if (!arg.startsWith('--input-type=')) kept.push(arg);
-  }
-  return kept;
 }
 
 /** A request without its id (the driver numbers them). */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Queryable, SqlDriver } from './driver.js';
 import { errorFromWire, type PgliteReply, type PgliteRequest, type PgliteWorkerData, type WireError } from './pglite-messages.js';
+import { pgliteWasm } from './pglite-wasm.js';
 
 /** The worker's Worker, for tests that kill it to check what callers see. Not part of the driver's API. */
 export const PGLITE_WORKER_FOR_TESTS = Symbol('pglite worker (tests only)');
@@ -31,8 +32,9 @@ export function pgliteWorkerScript(moduleUrl: string = import.meta.url): URL {
 
 /** Open an embedded database in `dataDir`, or in memory when dataDir is undefined. */
 export async function openPgliteDriver(dataDir: string | undefined): Promise<SqlDriver> {
-  const workerData: PgliteWorkerData = { dataDir };
-  const worker = new Worker(pgliteWorkerScript(), { workerData, name: 'pglite' });
+  const script = pgliteWorkerScript();
+  const workerData: PgliteWorkerData = { dataDir, wasm: await pgliteWasm() };
+  const worker = new Worker(script, { workerData, name: 'pglite' });
   try {
     await new Promise<void>((resolve, reject) => {
       const onMessage = (reply: PgliteReply): void => {

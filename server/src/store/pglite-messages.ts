@@ -2,11 +2,14 @@
 // an id; the worker answers it with exactly one reply of that id. Notifications of a LISTEN come unasked.
 // Both ends are this program's own code in one process, so the types are the contract (no zod here: validating
 // every reply's rows on the main thread would spend the time the worker exists to save).
+import type { PgliteWasm } from './pglite-wasm.js';
 
 /** What the worker thread is started with. */
 export interface PgliteWorkerData {
   /** The data directory, or undefined for an in-memory database. */
   dataDir: string | undefined;
+  /** PGlite's WebAssembly, compiled once per process (pglite-wasm.ts). */
+  wasm: PgliteWasm;
 }
 
 /** Main thread to worker. `tx` routes a statement into the open transaction begun by that request id. */

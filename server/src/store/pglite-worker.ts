@@ -57,9 +57,9 @@ async function answer(id: number, work: () => Promise<unknown>): Promise<void> {
 }
 
 async function open(): Promise<PGlite | undefined> {
-  const { dataDir } = workerData as PgliteWorkerData;
+  const { dataDir, wasm } = workerData as PgliteWorkerData;
   // pg_trgm backs the device search's trigram indexes (migration 3).
-  const options = { extensions: { pg_trgm } };
+  const options = { extensions: { pg_trgm }, pgliteWasmModule: wasm.pglite, initdbWasmModule: wasm.initdb };
   try {
     return dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options);
   } catch (error) {

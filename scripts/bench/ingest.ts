@@ -4,6 +4,7 @@
 // processes on a shared machine skews one round of one target rather than the ratio.
 import { benchDevices, forkLoad, openBackend, postgresAvailable, runLoad, seedDevices, startBareServer, startBenchServer, storeOn, type BackendName } from './common.js';
 import type { LoadReport } from './load-agents.js';
+import { cpuMsOf, threadCpuMs } from './proc.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
@@ -15,13 +16,14 @@ const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
 const WINDOW = 200;
 
 type Target = 'bare' | BackendName;
-type Round = Extract<LoadReport, { type: 'ingest-done' }> & { rate: number; stored?: number };
+/** `loadCpuMs`: CPU time of the load generator's process (with its start-up), which shares the machine's cores. */
+type Round = Extract<LoadReport, { type: 'ingest-done' }> & { rate: number; stored?: number; loadCpuMs: number };
 
 async function measure(url: string, devices: ReturnType<typeof benchDevices>, bare: boolean): Promise<Round> {
   const child = forkLoad();
   try {
     const done = await runLoad(child, { mode: 'ingest', url, devices, eventsPerDevice: EVENTS_PER_CONNECTION, window: WINDOW, bare }, 'ingest-done');
-    return { ...done, rate: done.events / (done.ms / 1000) };
+    return { ...done, rate: done.events / (done.ms / 1000), loadCpuMs: cpuMsOf(child.pid!) };
   } finally {
     child.kill();
   }
@@ -30,7 +32,9 @@ async function measure(url: string, devices: ReturnType<typeof benchDevices>, ba
 async function bareRound(): Promise<Round> {
   const bare = await startBareServer();
   try {
-    return await measure(bare.wsUrl, benchDevices(CONNECTIONS), true);
+    const round = await measure(bare.wsUrl, benchDevices(CONNECTIONS), true);
+    if (process.env.BENCH_INGEST_VERBOSE !== undefined) console.log(`    bare: load generator ${(round.loadCpuMs * 1000 / round.events).toFixed(0)} us/event`);
+    return round;
   } finally {
     await bare.close();
   }
@@ -45,13 +49,20 @@ async function backendRound(name: BackendName): Promise<Round> {
     await seedDevices(backend.driver, devices);
     const server = await startBenchServer(store);
     const cpuBefore = process.cpuUsage();
+    const mainBefore = threadCpuMs();
     const profiler = await startProfile();
     const round = await measure(server.wsUrl, devices, false);
     await profiler?.stop(name);
     const cpu = process.cpuUsage(cpuBefore);
+    const mainUs = (threadCpuMs() - mainBefore) * 1000;
     const stats = server.app.gateway.ingest.stats;
     if (process.env.BENCH_INGEST_VERBOSE !== undefined) {
-      console.log(`    ${stats.batches} batches (${(stats.inserted / Math.max(1, stats.batches)).toFixed(0)} events each), server CPU ${((cpu.user + cpu.system) / round.events).toFixed(0)} us/event`);
+      // The main thread runs the gateway (and, for PGlite, hands SQL to its worker thread, counted in the rest).
+      const perEvent = (us: number): string => (us / round.events).toFixed(0);
+      console.log(
+        `    ${name}: ${stats.batches} batches (${(stats.inserted / Math.max(1, stats.batches)).toFixed(0)} events each), server CPU ${perEvent(cpu.user + cpu.system)} us/event ` +
+          `(main thread ${perEvent(mainUs)}, other threads ${perEvent(cpu.user + cpu.system - mainUs)}), load generator ${perEvent(round.loadCpuMs * 1000)} us/event`,
+      );
     }
     const stored = Number((await backend.driver.query<{ n: number }>('select count(*)::int as n from events'))[0]?.n ?? 0);
     await server.app.close();
@@ -62,8 +73,9 @@ async function backendRound(name: BackendName): Promise<Round> {
 }
 
 /**
- * With BENCH_INGEST_PROFILE=<dir>, a CPU profile of this process (server and, for PGlite, the database) while the
- * load runs, without the setup around it: open it in Chrome DevTools or any .cpuprofile viewer.
+ * With BENCH_INGEST_PROFILE=<dir>, a CPU profile of this process's main thread (the server; PGlite runs in its own
+ * worker thread, not in it) while the load runs, without the setup around it: open it in Chrome DevTools or any
+ * .cpuprofile viewer.
  */
 async function startProfile(): Promise<{ stop(label: string): Promise<void> } | undefined> {
   const dir = process.env.BENCH_INGEST_PROFILE;

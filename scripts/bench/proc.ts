@@ -30,7 +30,16 @@ export function descriptorsOf(pid: number): { all: number; sockets: number } {
 
 /** CPU time (user + system) a process has used so far, in milliseconds (Linux). */
 export function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return cpuMsIn(`/proc/${pid}/stat`);
+}
+
+/** CPU time the calling thread has used so far, in milliseconds (Linux): the main thread's share of its process. */
+export function threadCpuMs(): number {
+  return cpuMsIn('/proc/thread-self/stat');
+}
+
+function cpuMsIn(statFile: string): number {
+  const fields = readFileSync(statFile, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of /proc/pid/stat, here 11 and 12 after "pid (comm) ".
   const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Run benchmarks. The fleet-server ones are bundled with esbuild (with the processes they start: the agent load
-// generator and the bare ws baseline); the agent ones run from dist/ (`npm run build` first).
+// generator, the bare ws baseline and the PGlite worker); the agent ones run from dist/ (`npm run build` first).
 //   node scripts/bench/run.mjs connections|ingest|api-latency|fleet|scan|demobilize|daemon
 //   node scripts/bench/run.mjs all        every one of them in turn, each printing its figures
 // Benchmarks print figures and ratios against baselines measured in the same run; they are not tests.
@@ -31,7 +31,12 @@ async function runOne(benchmark) {
     return spawnSync(process.execPath, [script], { stdio: 'inherit', cwd: root }).status ?? 1;
   }
   await build({
-    entryPoints: [path.join(here, `${benchmark}.ts`), path.join(here, 'load-agents.ts'), path.join(here, 'fleet-agents.ts'), path.join(here, 'bare-server.ts')],
+    // The PGlite driver starts its worker from pglite-worker.js beside the code that opens the database: here, the
+    // benchmark's bundle.
+    entryPoints: [
+      ...[benchmark, 'load-agents', 'fleet-agents', 'bare-server'].map((entry) => ({ in: path.join(here, `${entry}.ts`), out: entry })),
+      { in: path.join(root, 'server/src/store/pglite-worker.ts'), out: 'pglite-worker' },
+    ],
     outdir,
     bundle: true,
     platform: 'node',

@@ -80,8 +80,9 @@ export class Gateway {
       logger: this.#logger,
       flushMs: this.#config.ingestFlushMs,
       batchSize: this.#config.ingestBatchSize,
-      // PGlite runs in this thread one query at a time: parallel batches would only be smaller ones.
-      concurrency: this.#store.kind === 'pglite' ? 1 : this.#config.ingestConcurrency,
+      // PGlite runs one statement at a time, in its worker thread: a second batch waits there while the first
+      // commits, so the database never idles while this loop acks and builds the next; more would only be smaller.
+      concurrency: this.#store.kind === 'pglite' ? Math.min(2, this.#config.ingestConcurrency) : this.#config.ingestConcurrency,
       changes: options.changes,
       onSettled: (connection, count) => {
         connection.inFlightEvents -= count;

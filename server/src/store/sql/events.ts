@@ -28,7 +28,7 @@ export function eventQueries(db: SqlDriver): EventQueries {
         `with inserted as (
            insert into events (event_id, device_id, seq, time, received_at, kind, user_name, stage, code, message, detail)
            select e.event_id, e.device_id, e.seq, e.time, $2, e.kind, e.user_name, e.stage, e.code, e.message, e.detail
-           from jsonb_to_recordset($1::jsonb) as e(event_id uuid, device_id uuid, seq bigint, time timestamptz, kind text,
+           from json_to_recordset($1::json) as e(event_id uuid, device_id uuid, seq bigint, time timestamptz, kind text,
              user_name text, stage text, code text, message text, detail jsonb)
            order by e.event_id
            on conflict (event_id) do nothing

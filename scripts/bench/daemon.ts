@@ -13,7 +13,7 @@ import { bundleAgent } from '../pkg/build-payload.js';
 import { buildXmlPlist, parseXmlPlist, type PlistValue } from '../../agent/src/system/plist.js';
 import { createSimulatedMac, type SimulatedMac } from '../../test/macsim/src/index.js';
 import { cpuMsOf, rssOf } from './proc.js';
-import { openBackend, startBenchServer, storeOn } from './common.js';
+import { openBackend, sleep, startBenchServer, storeOn, waitFor } from './common.js';
 import { generateToken, hashToken } from '../../server/src/auth/secrets.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -97,15 +97,11 @@ async function main(): Promise<void> {
   const processes = { daemon: daemon.pid!, linked: linkedDaemon.pid!, bare: bare.pid! };
   try {
     await until(() => (state(alone)?.waitingFor === 'login-window' && state(linked)?.waitingFor === 'login-window' ? true : undefined));
-    const enrolled = Date.now();
-    while ((await server.devices()) === 0) {
-      if (Date.now() - enrolled > 60_000) throw new Error('the linked daemon did not enroll within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let start-up garbage settle
+    await waitFor(async () => (await server.devices()) > 0, 'the linked daemon (enrolled with the server)', 60_000);
+    await sleep(2_000); // let start-up garbage settle
     const cpu0 = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
     const calls0 = alone.calls().length + linked.calls().length;
-    await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+    await sleep(idleSeconds * 1000);
     const idle = Object.fromEntries(
       Object.entries(processes).map(([name, pid]) => [name, { rssKiB: rssKiB(pid), cpuSeconds: cpuSeconds(pid) - cpu0[name]! }]),
     ) as Record<keyof typeof processes, IdleFigures>;

@@ -12,7 +12,7 @@ import { accountsLinkedTo, planLock, planUnlock, statusFromFacts, type LockStatu
 import type { PlanOperation } from '../plan/operations.js';
 import { listCryptoUsers, type CryptoUser } from '../system/diskutil.js';
 import { standardAttribute, type DirectoryRecord } from '../system/dscl.js';
-import { readDirectory } from '../txn/account-state.js';
+import { readDirectory, type Directory } from '../txn/account-state.js';
 import { differencesFromSnapshot, runAccountChanges, type ChangeOutcome } from '../txn/run.js';
 import { latestRestorableSnapshot, loadSnapshot } from '../txn/snapshot.js';
 
@@ -33,8 +33,6 @@ export interface LockRequest {
    */
   facts?: { directory: Directory; cryptoUsers: CryptoUser[] | null };
 }
-
-type Directory = Awaited<ReturnType<typeof readDirectory>>;
 
 export interface LockReport {
   verb: 'lock' | 'unlock';

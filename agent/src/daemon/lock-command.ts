@@ -7,7 +7,7 @@ import { describeSessionOutcome, handleLockedSessions } from '../actions/lock-se
 import type { AgentConfig } from '../config/schema.js';
 import type { HandlerOutcome } from '../link/link.js';
 import type { CryptoUser } from '../system/diskutil.js';
-import type { readDirectory } from '../txn/account-state.js';
+import type { Directory } from '../txn/account-state.js';
 import { guardCommand, lastSecureTokenHolder } from './command-guard.js';
 
 type LockCommand = Extract<Command, { type: 'lock-account' | 'unlock-account' }>;
@@ -36,7 +36,7 @@ function outcomeOf(report: LockReport, command: LockCommand): HandlerOutcome {
 export async function runLockCommand(
   command: LockCommand,
   config: AgentConfig,
-  facts: { directory: Awaited<ReturnType<typeof readDirectory>>; cryptoUsers: CryptoUser[] | null },
+  facts: { directory: Directory; cryptoUsers: CryptoUser[] | null },
   now: () => Date,
 ): Promise<LockCommandStep> {
   let account = command.params.account;

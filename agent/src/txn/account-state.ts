@@ -52,8 +52,14 @@ export async function captureAccount(user: string): Promise<CapturedAccount | nu
   return accountFromRecords(lookup.record, groups.records);
 }
 
+/** Every user and group record of the local node, as one batch read them. */
+export interface Directory {
+  users: DirectoryRecord[];
+  groups: DirectoryRecord[];
+}
+
 /** Every user and group record with one dscl process, for a batch. Unreadable records are refused by name later. */
-export async function readDirectory(): Promise<{ users: DirectoryRecord[]; groups: DirectoryRecord[] }> {
+export async function readDirectory(): Promise<Directory> {
   const { users, groups } = await readAllUsersAndGroups();
   return { users: users.records, groups: groups.records };
 }

@@ -80,23 +80,9 @@ export function errorToWire(error: unknown): WireError {
 /** An error thrown by the embedded database, rebuilt on the main thread with the same SQL fields. */
 export class EmbeddedDatabaseError extends Error {
   override name = 'EmbeddedDatabaseError';
-  severity?: string;
-  code?: string;
-  detail?: string;
-  hint?: string;
-  position?: string;
-  internalPosition?: string;
-  internalQuery?: string;
-  where?: string;
-  schema?: string;
-  table?: string;
-  column?: string;
-  dataType?: string;
-  constraint?: string;
-  file?: string;
-  line?: string;
-  routine?: string;
 }
+/** The SQL fields of SQL_ERROR_FIELDS, each present when the database gave it. */
+export interface EmbeddedDatabaseError extends Partial<Record<SqlErrorField, string>> {}
 
 /**
  * Rebuild a wire error. Called on the main thread right after the await that received it, so the new Error's stack

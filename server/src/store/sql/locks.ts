@@ -42,18 +42,20 @@ function userField(kind: LockTargetKind): 'name' | 'linkedIdentity' {
   return kind === 'user' ? 'name' : 'linkedIdentity';
 }
 
-function toLockRecord(row: Row): AccountLockRecord {
+/** The columns of an account_locks row that a lock record and a lock rule both carry. */
+function lockRowBasics(row: Row): Pick<AccountLockRecord, 'id' | 'targetKind' | 'reason' | 'createdBy' | 'releasedBy' | 'releaseReason'> {
   return {
     id: String(row.id),
     targetKind: row.target_kind === 'identity' ? 'identity' : 'user',
-    target: String(row.target),
     reason: String(row.reason),
     createdBy: String(row.created_by),
-    createdAt: isoRequired(row.created_at),
-    releasedAt: iso(row.released_at),
     releasedBy: (row.released_by as string | null) ?? null,
     releaseReason: (row.release_reason as string | null) ?? null,
   };
+}
+
+function toLockRecord(row: Row): AccountLockRecord {
+  return { ...lockRowBasics(row), target: String(row.target), createdAt: isoRequired(row.created_at), releasedAt: iso(row.released_at) };
 }
 
 function emptyCounts(): Record<LockDeviceState, number> {
@@ -68,16 +70,7 @@ interface DeviceTargetRow {
 }
 
 function toLockRule(row: Row): LockRule {
-  return {
-    id: String(row.id),
-    targetKind: row.target_kind === 'identity' ? 'identity' : 'user',
-    folded: String(row.target_folded),
-    reason: String(row.reason),
-    createdBy: String(row.created_by),
-    releasedBy: (row.released_by as string | null) ?? null,
-    releaseReason: (row.release_reason as string | null) ?? null,
-    active: row.released_at === null,
-  };
+  return { ...lockRowBasics(row), folded: String(row.target_folded), active: row.released_at === null };
 }
 
 /** Whether an active lock in `index` names the account a lock command of this row named (by name or its identity). */

@@ -4,7 +4,7 @@
 // processes on a shared machine skews one round of one target rather than the ratio.
 import { benchDevices, forkLoad, openBackend, postgresAvailable, runLoad, seedDevices, startBareServer, startBenchServer, storeOn, type BackendName } from './common.js';
 import type { LoadReport } from './load-agents.js';
-import { cpuMsOf, threadCpuMs } from './proc.js';
+import { cpuMsOf, threadCpuMs, threadsCpuMs } from './proc.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
@@ -12,6 +12,11 @@ import path from 'node:path';
 const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 50);
 const EVENTS_PER_CONNECTION = Number(process.env.BENCH_INGEST_EVENTS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
+/**
+ * Rounds run first and not counted: the first round in a process pays one-time costs a running server has long paid
+ * (V8 optimizing the gateway, and PGlite's WebAssembly tiering up on V8's helper threads, 2-3 µs per event each).
+ */
+const WARMUP_ROUNDS = Number(process.env.BENCH_INGEST_WARMUP ?? 1);
 /** Unacked events each agent keeps in flight, like the agent's queue flush. */
 const WINDOW = 200;
 
@@ -47,14 +52,16 @@ async function backendRound(name: BackendName): Promise<Round> {
     const devices = benchDevices(CONNECTIONS);
     const store = await storeOn(backend.driver);
     await seedDevices(backend.driver, devices);
-    const server = await startBenchServer(store);
+    const server = await startBenchServer(store, process.env.BENCH_INGEST_BATCH === undefined ? {} : { ingestBatchSize: Number(process.env.BENCH_INGEST_BATCH) });
     const cpuBefore = process.cpuUsage();
     const mainBefore = threadCpuMs();
+    const threadsBefore = threadsCpuMs();
     const profiler = await startProfile();
     const round = await measure(server.wsUrl, devices, false);
     await profiler?.stop(name);
     const cpu = process.cpuUsage(cpuBefore);
     const mainUs = (threadCpuMs() - mainBefore) * 1000;
+    const threadsAfter = threadsCpuMs();
     const stats = server.app.gateway.ingest.stats;
     if (process.env.BENCH_INGEST_VERBOSE !== undefined) {
       // The main thread runs the gateway (and, for PGlite, hands SQL to its worker thread, counted in the rest).
@@ -63,6 +70,11 @@ async function backendRound(name: BackendName): Promise<Round> {
         `    ${name}: ${stats.batches} batches (${(stats.inserted / Math.max(1, stats.batches)).toFixed(0)} events each), server CPU ${perEvent(cpu.user + cpu.system)} us/event ` +
           `(main thread ${perEvent(mainUs)}, other threads ${perEvent(cpu.user + cpu.system - mainUs)}), load generator ${perEvent(round.loadCpuMs * 1000)} us/event`,
       );
+      const busiest = [...threadsAfter]
+        .map(([tid, { name, ms }]) => ({ tid, name, us: (ms - (threadsBefore.get(tid)?.ms ?? 0)) * 1000 }))
+        .filter(({ us }) => us / round.events >= 0.5)
+        .sort((a, b) => b.us - a.us);
+      console.log(`      threads: ${busiest.map(({ tid, name, us }) => `${name}/${tid} ${perEvent(us)}`).join(', ')} us/event`);
     }
     const stored = Number((await backend.driver.query<{ n: number }>('select count(*)::int as n from events'))[0]?.n ?? 0);
     await server.app.close();
@@ -108,13 +120,15 @@ async function main(): Promise<void> {
   const total = CONNECTIONS * EVENTS_PER_CONNECTION;
   const wanted = (process.env.BENCH_INGEST_TARGETS ?? 'bare,pglite,postgres').split(',') as Target[];
   const targets = wanted.filter((target) => target !== 'postgres' || postgresAvailable());
-  console.log(`Ingest: ${CONNECTIONS} agents x ${EVENTS_PER_CONNECTION} events, window ${WINDOW} unacked per agent, median of ${ROUNDS} rounds`);
+  console.log(
+    `Ingest: ${CONNECTIONS} agents x ${EVENTS_PER_CONNECTION} events, window ${WINDOW} unacked per agent, median of ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up`,
+  );
   const rounds = new Map<Target, Round[]>(targets.map((target) => [target, []]));
-  for (let round = 0; round < ROUNDS; round += 1) {
+  for (let round = 1 - WARMUP_ROUNDS; round <= ROUNDS; round += 1) {
     for (const target of targets) {
       const result = target === 'bare' ? await bareRound() : await backendRound(target);
-      rounds.get(target)!.push(result);
-      console.log(`  round ${round + 1} ${target.padEnd(8)} ${Math.round(result.rate).toLocaleString()} events/s`);
+      if (round > 0) rounds.get(target)!.push(result);
+      console.log(`  ${round > 0 ? `round ${round}` : 'warm-up'} ${target.padEnd(8)} ${Math.round(result.rate).toLocaleString()} events/s`);
     }
   }
   const baseline = rounds.has('bare') ? median(rounds.get('bare')!) : undefined;

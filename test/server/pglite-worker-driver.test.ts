@@ -71,6 +71,22 @@ describe('the PGlite driver (database in a worker thread)', () => {
     expect(row!.at).toBeInstanceOf(Date);
   });
 
+  it('sends a json parameter as its UTF-8 bytes: the same text as the text path, with the same refusals', async () => {
+    const doc = { name: 'José 日本 🚀', quote: 'a"b\\c', nested: [1, null, { ok: true }] };
+    const text = JSON.stringify(doc);
+    // Binary and text input give PostgreSQL the same json: the text comes back byte for byte, and parses as jsonb.
+    const [row] = await driver.query<Record<string, unknown>>('select $1::json::text as asText, $1::json::jsonb as asJsonb, octet_length($1::json::text) as bytes', [text]);
+    expect(row).toEqual({ astext: text, asjsonb: doc, bytes: Buffer.byteLength(text) });
+    // A value that is not a string is serialized as JSON (as PGlite does), bigint as its digits.
+    const [fromObject] = await driver.query<Record<string, unknown>>('select $1::json::text as asText', [{ big: 9007199254740993n, list: ['é'] }]);
+    expect(fromObject).toEqual({ astext: '{"big":"9007199254740993","list":["é"]}' });
+    // The escapes PostgreSQL refuses when it turns JSON into text or jsonb stay refused, with the same SQLSTATEs.
+    const columns = 'x(note text)';
+    await expect(driver.query(`select * from json_to_recordset($1::json) as ${columns}`, ['[{"note": "a\\u0000b"}]'])).rejects.toMatchObject({ code: '22P05' });
+    await expect(driver.query(`select * from json_to_recordset($1::json) as ${columns}`, ['[{"note": "a\\ud800b"}]'])).rejects.toMatchObject({ code: '22P02' });
+    await expect(driver.query('select $1::json', ['{"unterminated": '])).rejects.toMatchObject({ code: '22P02' });
+  });
+
   it('rethrows an SQL error with its SQLSTATE, message and fields, from the caller on this thread', async () => {
     await driver.query('insert into items (id) values (1) on conflict do nothing');
     const duplicate = await driver.query('insert into items (id) values (1)').catch((error: unknown) => error);

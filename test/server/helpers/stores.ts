@@ -46,8 +46,10 @@ export async function openTestStore(kind: BackendKind, connectionString?: string
  * A migrated, empty store of `kind` and a way to run SQL on its database: tests use it to make the real database
  * refuse a value (a CHECK constraint) the way it refuses NUL, so the refusal path is exercised end to end.
  */
-export async function openTestStoreWithSql(kind: BackendKind): Promise<{ store: Store; exec(sql: string): Promise<void> }> {
+export async function openTestStoreWithSql(
+  kind: BackendKind,
+): Promise<{ store: Store; exec(sql: string): Promise<void>; query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> }> {
   const driver = kind === 'pglite' ? await openPgliteDriver(undefined) : await openPgDriver(await freshPostgresUrl(), silentLogger());
   const store = await createSqlStore(driver, { onlineGraceMs: TEST_ONLINE_GRACE_MS });
-  return { store, exec: (sql) => driver.exec(sql) };
+  return { store, exec: (sql) => driver.exec(sql), query: (sql, params) => driver.query(sql, params) };
 }

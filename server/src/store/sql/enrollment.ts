@@ -100,9 +100,14 @@ export function enrollmentQueries(db: SqlDriver): EnrollmentQueries {
     },
 
     async deleteDevice(deviceId: string): Promise<boolean> {
-      // Events, commands, milestones and re-enrollment requests go with it (on delete cascade).
-      const rows = await db.query('delete from devices where id = $1 returning id', [deviceId]);
-      return rows.length > 0;
+      // Commands, milestones and re-enrollment requests go with it (on delete cascade); events have no foreign key
+      // (migration 7), so they are deleted here, after the device row: deleting the row first waits for any event
+      // batch holding it and makes every later batch skip this device, so no event outlives it.
+      return db.transaction(async (tx) => {
+        const rows = await tx.query('delete from devices where id = $1 returning id', [deviceId]);
+        await tx.query('delete from events where device_id = $1', [deviceId]);
+        return rows.length > 0;
+      });
     },
 
     async approveReenrollment(deviceId: string, requestId: string, admin: string, now: Date): Promise<boolean> {

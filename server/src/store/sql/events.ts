@@ -24,17 +24,26 @@ export function eventQueries(db: SqlDriver): EventQueries {
         message: event.message ?? null,
         detail: event.detail ?? null,
       }));
+      // No per-row foreign key (migration 7): the batch's devices are locked once each (FOR KEY SHARE, in id order)
+      // and only events of a device still there are inserted. A device being deleted either waits for this batch to
+      // commit and then deletes its events, or has deleted the row first so that this lock finds nothing
+      // (deleteDevice deletes the device row before its events). Events of a deleted device are not stored, and
+      // their ack tells the agent nothing it could act on: its credential went with the device.
+      const deviceIds = [...new Set(records.map((record) => record.device_id))];
       const rows = await db.query<Row>(
-        `with inserted as (
+        `with live as (
+           select id from devices where id = any($3::uuid[]) order by id for key share),
+         inserted as (
            insert into events (event_id, device_id, seq, time, received_at, kind, user_name, stage, code, message, detail)
            select e.event_id, e.device_id, e.seq, e.time, $2, e.kind, e.user_name, e.stage, e.code, e.message, e.detail
            from json_to_recordset($1::json) as e(event_id uuid, device_id uuid, seq bigint, time timestamptz, kind text,
              user_name text, stage text, code text, message text, detail jsonb)
+           where e.device_id in (select id from live)
            order by e.event_id
            on conflict (event_id) do nothing
            returning 1)
          select count(*)::int as n from inserted`,
-        [JSON.stringify(records), receivedAt],
+        [JSON.stringify(records), receivedAt, deviceIds],
       );
       return { inserted: Number(rows[0]?.n ?? 0) };
     },

@@ -1,7 +1,9 @@
 // Events per second ingested by the gateway with each backend, as a ratio against a bare ws server that only
 // parses each frame's JSON and acks it, all measured in this run with the same load generator. The targets are
-// measured in turn, round after round, and each one's median round is reported, so a burst of load from other
-// processes on a shared machine skews one round of one target rather than the ratio.
+// measured in turn, round after round. Each round's ratio is taken against the bare round measured just before it,
+// and the median of those ratios is reported: this machine's speed drifts by a third within a minute (other tenants),
+// and a ratio of two rates measured seconds apart follows that drift far less than a ratio of two medians taken from
+// different moments. Each target's median rate is printed too.
 import { benchDevices, forkLoad, openBackend, postgresAvailable, runLoad, seedDevices, startBareServer, startBenchServer, storeOn, type BackendName } from './common.js';
 import type { LoadReport } from './load-agents.js';
 import { cpuMsOf, threadCpuMs, threadsCpuMs } from './proc.js';
@@ -11,7 +13,7 @@ import path from 'node:path';
 
 const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 50);
 const EVENTS_PER_CONNECTION = Number(process.env.BENCH_INGEST_EVENTS ?? 1000);
-const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 5);
 /**
  * Rounds run first and not counted: the first round in a process pays one-time costs a running server has long paid
  * (V8 optimizing the gateway, and PGlite's WebAssembly tiering up on V8's helper threads, 2-3 µs per event each).
@@ -131,12 +133,18 @@ async function main(): Promise<void> {
       console.log(`  ${round > 0 ? `round ${round}` : 'warm-up'} ${target.padEnd(8)} ${Math.round(result.rate).toLocaleString()} events/s`);
     }
   }
-  const baseline = rounds.has('bare') ? median(rounds.get('bare')!) : undefined;
+  const bare = rounds.get('bare');
+  const baseline = bare === undefined ? undefined : median(bare);
   if (baseline !== undefined) console.log(`  bare ws (JSON.parse + ack): ${Math.round(baseline.rate).toLocaleString()} events/s; ${latency(baseline)}`);
   for (const target of targets) {
     if (target === 'bare') continue;
-    const result = median(rounds.get(target)!);
-    const ratio = baseline === undefined ? '' : ` = ${(result.rate / baseline.rate).toFixed(2)} x bare`;
+    const measured = rounds.get(target)!;
+    const result = median(measured);
+    let ratio = '';
+    if (bare !== undefined) {
+      const paired = measured.map((round, index) => round.rate / bare[index]!.rate).sort((a, b) => a - b);
+      ratio = ` = ${paired[Math.floor(paired.length / 2)]!.toFixed(2)} x bare (median of the rounds' ratios ${paired.map((value) => value.toFixed(2)).join(' ')})`;
+    }
     console.log(`  gateway + ${target.padEnd(8)}: ${Math.round(result.rate).toLocaleString()} events/s${ratio}; ${latency(result)}; stored ${result.stored}/${total}`);
   }
   if (wanted.includes('postgres') && !postgresAvailable()) console.log('  (PostgreSQL not installed: postgres backend skipped)');

@@ -70,8 +70,11 @@ describe.each(testBackends())('store on %s', (backend) => {
     const events = [sampleEvent(1), sampleEvent(2), sampleEvent(3)];
     expect(await store.insertEvents(events.map((event) => ({ deviceId, event })), NOW)).toEqual({ inserted: 3 });
     expect(await store.insertEvents([...events, sampleEvent(4)].map((event) => ({ deviceId, event })), NOW)).toEqual({ inserted: 1 });
+    // The same new event twice in one batch (re-sent while its first copy waited for the INSERT) is stored once.
+    const twice = sampleEvent(5);
+    expect(await store.insertEvents([twice, sampleEvent(6), twice].map((event) => ({ deviceId, event })), NOW)).toEqual({ inserted: 2 });
     const stored = await store.listEvents({ deviceId, limit: 10 });
-    expect(stored.map((event) => event.seq).sort()).toEqual([1, 2, 3, 4]);
+    expect(stored.map((event) => event.seq).sort()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(stored[0]).toMatchObject({ deviceId, kind: 'step.succeeded', user: 'jdoe', stage: 'demobilize', detail: { step: 'remove-attributes' } });
   });
 

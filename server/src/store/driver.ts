@@ -1,5 +1,5 @@
 // The seam between the store's SQL and a database: one interface, two drivers (PGlite embedded, pg for
-// PostgreSQL). The store sends the same SQL text to both.
+// PostgreSQL). The store sends the same SQL text to both, but for the order of the event INSERT (sql/events.ts).
 
 /** Something that runs parameterized SQL: a driver or a transaction. */
 export interface Queryable {

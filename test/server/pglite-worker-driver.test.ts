@@ -225,6 +225,23 @@ describe('the PGlite driver closing and dying', () => {
     await driver.close(); // nothing left to close: resolves
   }, 60_000);
 
+  it('tells its owner once when its thread dies on its own, and never when it is closed', async () => {
+    const lost: Error[] = [];
+    const dying = await openPgliteDriver(undefined, { onStopped: (error) => lost.push(error) });
+    await dying.query('select 1');
+    await workerOf(dying).terminate();
+    await expect(dying.query('select 1')).rejects.toThrow(/stopped/);
+    expect(lost.map((error) => error.message)).toEqual(['the embedded database (PGlite) stopped: its thread exited with code 1']);
+    await dying.close();
+    expect(lost).toHaveLength(1);
+
+    const closed: Error[] = [];
+    const closing = await openPgliteDriver(undefined, { onStopped: (error) => closed.push(error) });
+    await closing.query('select 1');
+    await closing.close();
+    expect(closed).toEqual([]);
+  }, 60_000);
+
   it('refuses to open where the data directory cannot be, naming the embedded database and the place', async () => {
     const notADirectory = path.join(mkdtempSync(path.join(os.tmpdir(), 'untether-pglite-worker-')), 'file');
     writeFileSync(notADirectory, 'not a database');

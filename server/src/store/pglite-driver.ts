@@ -30,8 +30,18 @@ export function pgliteWorkerScript(moduleUrl: string = import.meta.url): URL {
   return script;
 }
 
+/** What the owner of an embedded database hears about it. */
+export interface PgliteDriverOptions {
+  /**
+   * The database stopped on its own (its thread died: a WebAssembly trap, out of memory), not through close().
+   * Every call fails from then on; the driver does not start another thread on the same data directory, which a
+   * failure may have left damaged. The server exits so that its supervisor starts it again.
+   */
+  onStopped?: (error: Error) => void;
+}
+
 /** Open an embedded database in `dataDir`, or in memory when dataDir is undefined. */
-export async function openPgliteDriver(dataDir: string | undefined): Promise<SqlDriver> {
+export async function openPgliteDriver(dataDir: string | undefined, options: PgliteDriverOptions = {}): Promise<SqlDriver> {
   const script = pgliteWorkerScript();
   const workerData: PgliteWorkerData = { dataDir, wasm: await pgliteWasm() };
   const worker = new Worker(script, { workerData, name: 'pglite' });
@@ -55,7 +65,7 @@ export async function openPgliteDriver(dataDir: string | undefined): Promise<Sql
     const where = dataDir === undefined ? 'in memory' : `in ${dataDir}`;
     throw new Error(`opening ${WHAT} ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return new PgliteWorkerDriver(worker);
+  return new PgliteWorkerDriver(worker, options.onStopped);
 }
 
 /** A request without its id (the driver numbers them). */
@@ -71,13 +81,15 @@ class PgliteWorkerDriver implements SqlDriver {
   /** Why every call now fails (the worker died, or close() ran); undefined while the database serves. */
   #stopped: WireError | undefined;
   #closing: Promise<void> | undefined;
+  readonly #onStopped: ((error: Error) => void) | undefined;
 
-  constructor(worker: Worker) {
+  constructor(worker: Worker, onStopped: ((error: Error) => void) | undefined) {
     this.#worker = worker;
+    this.#onStopped = onStopped;
     worker.on('message', (reply: PgliteReply) => this.#onReply(reply));
-    worker.on('error', (error) => this.#stop(`stopped: ${error.name}: ${error.message}`));
-    worker.on('messageerror', (error) => this.#stop(`stopped: an answer could not be read (${error.message})`));
-    worker.on('exit', (code) => this.#stop(`stopped: its thread exited with code ${code}`));
+    worker.on('error', (error) => this.#fail(`stopped: ${error.name}: ${error.message}`));
+    worker.on('messageerror', (error) => this.#fail(`stopped: an answer could not be read (${error.message})`));
+    worker.on('exit', (code) => this.#fail(`stopped: its thread exited with code ${code}`));
     // Like PGlite on the main thread, an idle database does not keep the process alive; a pending call does.
     worker.unref();
   }
@@ -184,6 +196,13 @@ class PgliteWorkerDriver implements SqlDriver {
     this.#pending.delete(reply.id);
     if (this.#pending.size === 0) this.#worker.unref();
     resolve(reply.ok ? { ok: true, value: reply.value } : { ok: false, error: reply.error });
+  }
+
+  /** The thread failed or ended: stop, and tell the owner unless close() is what ended it. */
+  #fail(reason: string): void {
+    if (this.#stopped !== undefined) return;
+    this.#stop(reason);
+    if (this.#closing === undefined) this.#onStopped?.(errorFromWire(this.#stopped!));
   }
 
   /** From now on every call fails with `${WHAT} ${reason}`; calls waiting for an answer fail now. */

@@ -1,7 +1,7 @@
 // Test helpers for the system layer: load captured fixtures, and install tiny fake tools (shell scripts
 // at the real macOS paths under a temporary system root) that replay a fixture and record how they
 // were called. Deliberately independent of test/macsim/.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +73,10 @@ export class FakeMac {
     const script = [
       '#!/bin/sh',
       `d='${state}'`,
-      'n=$(cat "$d/count" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" > "$d/count"',
+      // Each call claims the first free number by creating its slot file exclusively (noclobber): calls made at
+      // once (the agent reads /Users and /Groups in parallel) get distinct numbers, where reading and rewriting a
+      // counter lost one of them.
+      'n=1; while ! (set -C; : > "$d/slot.$n") 2>/dev/null; do n=$((n+1)); done',
       `k=$n; [ "$k" -gt ${list.length} ] && k=${list.length}`,
       'for a in "$@"; do printf "%s\\0" "$a"; done > "$d/call.$n.args"',
       'cat > "$d/call.$n.stdin"',
@@ -95,7 +98,7 @@ export class FakeMac {
   /** The calls a fake tool received, in order. */
   calls(tool: ToolName): FakeCall[] {
     const state = this.stateDir(tool);
-    const count = existsSync(path.join(state, 'count')) ? Number(readFileSync(path.join(state, 'count'), 'utf8')) : 0;
+    const count = existsSync(state) ? readdirSync(state).filter((name) => name.startsWith('slot.')).length : 0;
     return Array.from({ length: count }, (_, index) => {
       const args = readFileSync(path.join(state, `call.${index + 1}.args`), 'utf8');
       return {

@@ -24,7 +24,7 @@ export interface SqlStoreOptions {
 export async function createSqlStore(driver: SqlDriver, options: SqlStoreOptions): Promise<Store> {
   await migrate(driver);
   const onlineSince = (now: Date): Date => new Date(now.getTime() - options.onlineGraceMs);
-  const cache = fleetCache();
+  const cache = fleetCache(driver.kind);
   const enrollment = enrollmentQueries(driver);
   /** Enrolling, revoking or deleting a device changes the fleet's membership: fleet aggregates are recomputed at once. */
   const invalidating = <A extends unknown[], R>(write: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {

@@ -20,7 +20,8 @@ import type { ChangeSink } from '../live/change-feed.js';
 import type { DeviceIdentityRecord, Store } from '../store/store.js';
 import { DeviceConnection } from './connection.js';
 import { EventIngest } from './ingest.js';
-import { isValueRefusal, sqlState } from './store-refusal.js';
+import { sqlState } from '../store/driver.js';
+import { isValueRefusal } from './store-refusal.js';
 
 /** The path agents connect to. */
 export const AGENT_SOCKET_PATH = '/api/v1/agent';

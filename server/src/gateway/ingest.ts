@@ -11,7 +11,8 @@ import type { Clock } from '../clock.js';
 import type { ChangeSink } from '../live/change-feed.js';
 import type { Store } from '../store/store.js';
 import type { DeviceConnection } from './connection.js';
-import { isValueRefusal, sqlState } from './store-refusal.js';
+import { sqlState } from '../store/driver.js';
+import { isValueRefusal } from './store-refusal.js';
 
 interface Pending {
   connection: DeviceConnection;

@@ -19,3 +19,9 @@ export interface SqlDriver extends Queryable {
   listen(channel: string, onNotice: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** The SQLSTATE of an error either driver threw (both carry it as `code`); for decisions and logs, never the value. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,6 +1,6 @@
 // Event SQL: idempotent batch insert and listing.
 import type { AgentEvent } from '../../../../protocol/src/index.js';
-import type { SqlDriver } from '../driver.js';
+import { sqlState, type SqlDriver } from '../driver.js';
 import type { Store, StoredEvent } from '../store.js';
 import { isoRequired, type Row } from './rows.js';
 
@@ -63,7 +63,7 @@ export function eventQueries(db: SqlDriver): EventQueries {
         // Some event of the batch is stored already (re-sent after a lost ack) or is in it twice: insert the batch
         // again, skipping those. The first try goes without ON CONFLICT because checking every row for a conflict
         // costs each event about a sixth more in PGlite, while a repeated id is rare.
-        if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+        if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
         rows = await db.query<Row>(insertEventsSql('on conflict (event_id) do nothing', ordered), params);
       }
       return { inserted: Number(rows[0]?.n ?? 0) };
